@@ -13,6 +13,7 @@ from checks.profiles import load_profile
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+TINY_PRESET = Path(__file__).with_name("presets") / "tiny.toml"
 
 load_profile()
 
@@ -30,6 +31,12 @@ def _seed_everything() -> None:
     except ImportError:  # pragma: no cover - torch is a hard dependency
         return
     torch.manual_seed(0)
+
+
+@pytest.fixture(scope="session")
+def tiny_store(tmp_path_factory) -> Path:
+    """One results store for the tiny preset, shared by every test that trains it."""
+    return tmp_path_factory.mktemp("tiny-store")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -24,9 +24,9 @@ CONTRACT_KEYS = {"statement", "verdict", "measured", "bound_lower", "bound_upper
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory) -> CheckContext:
-    """The tiny preset's runs, trained once for the module."""
-    return CheckContext.from_preset(TINY, store=tmp_path_factory.mktemp("store"))
+def tiny(tiny_store) -> CheckContext:
+    """The tiny preset's runs (trained once per test session)."""
+    return CheckContext.from_preset(TINY, store=tiny_store)
 
 
 # ------------------------------------------------------------------ verdict logic

@@ -18,9 +18,9 @@ TINY = Path(__file__).with_name("presets") / "tiny.toml"
 
 @pytest.mark.latex
 @pytest.mark.skipif(shutil.which("latexmk") is None or shutil.which("pdftotext") is None, reason="needs latexmk and pdftotext")
-def test_report_command_builds_a_readable_pdf(tmp_path):
+def test_report_command_builds_a_readable_pdf(tmp_path, tiny_store):
     out = tmp_path / "report"
-    result = CliRunner().invoke(cli, ["report", "--preset", str(TINY), "--out", str(out), "--store", str(tmp_path / "store")])
+    result = CliRunner().invoke(cli, ["report", "--preset", str(TINY), "--out", str(out), "--store", str(tiny_store)])
     assert result.exit_code == 0, result.output
     assert (out / "report.tex").is_file() and (out / "report.pdf").is_file()
     figures = sorted(p.name for p in (out / "figures").iterdir())
@@ -39,12 +39,12 @@ def test_report_command_builds_a_readable_pdf(tmp_path):
     assert "Ledent, Alves, Lei (2025)" in flat
 
 
-def test_report_without_latex_writes_tex_and_says_how_to_compile(tmp_path, monkeypatch):
+def test_report_without_latex_writes_tex_and_says_how_to_compile(tmp_path, tiny_store, monkeypatch):
     import reports.build as build
 
     monkeypatch.setattr(build, "missing_latex_programs", lambda: ("latexmk",))
     out = tmp_path / "report"
-    result = CliRunner().invoke(cli, ["report", "--preset", str(TINY), "--out", str(out), "--store", str(tmp_path / "store")])
+    result = CliRunner().invoke(cli, ["report", "--preset", str(TINY), "--out", str(out), "--store", str(tiny_store)])
     assert result.exit_code == 0, result.output
     assert (out / "report.tex").is_file() and not (out / "report.pdf").exists()
     assert "latexmk" in result.output
