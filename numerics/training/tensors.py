@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,3 +46,7 @@ class GroupTensors:
 
     def select(self, keep: Tensor) -> None:
         self.y_train = self.y_train[keep]
+
+    def evaluate(self, metrics: Callable[[Tensor, Tensor], dict[str, Tensor]]) -> dict[str, dict[str, Tensor]]:
+        """``metrics(x, labels)`` on the training and the test split (test labels shared by the group)."""
+        return {"train": metrics(self.x_train, self.y_train), "test": metrics(self.x_test, self.y_test.unsqueeze(0))}

@@ -102,10 +102,7 @@ class TwoLayerSGD:
         return metrics
 
     def evaluate(self) -> dict[str, dict[str, Tensor]]:
-        return {
-            "train": self._metrics(self.data.x_train, self.data.y_train),
-            "test": self._metrics(self.data.x_test, self.data.y_test.unsqueeze(0)),
-        }
+        return self.data.evaluate(self._metrics)
 
     def select(self, keep: Tensor) -> None:
         self.model = self.model.select(keep)
