@@ -203,17 +203,28 @@ def accuracy_claims(context: CheckContext, experiment: str) -> list[Verdict]:
     ]
 
 
-def _for(experiments: tuple[str, ...], *claims):
+# check name -> (statements, experiments it applies to, claims, description)
+CLAIMS = {
+    "chen.stable_rank": (("chen2024.thm2_6",), ("chen_california", "chen_mnist"), stable_rank_claims, "stable rank against mu_V"),
+    "chen.mse": (("chen2024.thm3_11",), ("chen_california", "chen_mnist"), mse_claims, "training MSE and gap against mu_V"),
+    "chen.gradients": (("chen2024.thm2_6",), ("chen_california",), gradient_claims, "batch-gradient norms against the Gaussian comparator"),
+    "chen.batch_size": (("chen2024.thm2_6",), ("chen_california", "chen_mnist"), batch_size_claims, "batch-size ablation"),
+    "chen.accuracy": (("chen2024.thm3_11",), ("chen_mnist",), accuracy_claims, "MNIST accuracy gap against mu_V"),
+}
+
+
+def experiment_claims(context: CheckContext, experiment: str) -> list[Verdict]:
+    """Every claim that applies to one experiment, checked on that experiment's runs only."""
+    return [record for _, experiments, claim, _ in CLAIMS.values() if experiment in experiments for record in claim(context, experiment)]
+
+
+def _for(experiments: tuple[str, ...], claim):
     def run(context: CheckContext) -> list[Verdict]:
-        return [record for experiment in experiments if context.has_experiment(experiment) for claim in claims for record in claim(context, experiment)]
+        return [record for experiment in experiments if context.has_experiment(experiment) for record in claim(context, experiment)]
 
     return run
 
 
-CHECKS = (
-    Check("chen.stable_rank", ("chen2024.thm2_6",), _for(("chen_california", "chen_mnist"), stable_rank_claims), "stable rank against mu_V"),
-    Check("chen.mse", ("chen2024.thm3_11",), _for(("chen_california", "chen_mnist"), mse_claims), "training MSE and gap against mu_V"),
-    Check("chen.gradients", ("chen2024.thm2_6",), _for(("chen_california",), gradient_claims), "batch-gradient norms against the Gaussian comparator"),
-    Check("chen.batch_size", ("chen2024.thm2_6",), _for(("chen_california", "chen_mnist"), batch_size_claims), "batch-size ablation"),
-    Check("chen.accuracy", ("chen2024.thm3_11",), _for(("chen_mnist",), accuracy_claims), "MNIST accuracy gap against mu_V"),
+CHECKS = tuple(
+    Check(name, statements, _for(experiments, claim), description) for name, (statements, experiments, claim, description) in CLAIMS.items()
 )

@@ -82,7 +82,7 @@ def chen(context: CheckContext, experiment: str, directory: Path) -> Reproductio
     summary = table.drop(columns=["sigma", "batch_norms"], errors="ignore")
     columns = [c for c in ("mu_v", "batch_size", "seed", "stable_rank", "numerical_rank", "train_mse", "test_mse", "gap", "train_accuracy", "test_accuracy", "batch_norm_median", "batch_norm_max", "comparator", "epsilon_lower", "epsilon_upper") if c in summary]
     singular = pd.DataFrame({f"mu_V={r.mu_v:g} B={r.batch_size} seed={r.seed}": pd.Series(r.sigma) for r in table.itertuples()})
-    claims = [r for check in chen_claims.CHECKS for r in check.run(context) if r.details is not None and experiment in r.reason]
+    claims = [r for r in chen_claims.experiment_claims(context, experiment) if r.details is not None]
     points = lowrank.chen_points(context, experiment)
     verdicts = [v for point in points for v in lowrank.point_verdicts(point, "lowrank.trained")]
     differences = [
