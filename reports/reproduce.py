@@ -34,6 +34,7 @@ from reports.experiment_figures import chen_figures, oymak_figures
 from reports.model import Figure
 
 SCHATTEN_TABLE_P = (0.5, 1.0, 2.0)
+REPOSITORY = Path(__file__).resolve().parents[1]
 
 
 @dataclass
@@ -61,13 +62,21 @@ def _cost(runs) -> tuple[float, float]:
     return total, total / model_epochs if model_epochs else float("nan")
 
 
+def _shown(origin: str) -> str:
+    """A preset's file relative to the repository when it lies inside it (published folders carry no local paths)."""
+    try:
+        return str(Path(origin).resolve().relative_to(REPOSITORY))
+    except ValueError:
+        return origin
+
+
 def _setup(context: CheckContext, experiment: str) -> list[str]:
     runs = context.runs(experiment)
     spec = runs[0].spec
     total, per_epoch = _cost(runs)
     data = spec.data
     return [
-        f"preset `{context.preset.name}` ({context.preset.origin}), experiment `{experiment}`: {len(runs)} runs",
+        f"preset `{context.preset.name}` ({_shown(context.preset.origin)}), experiment `{experiment}`: {len(runs)} runs",
         f"data: {data.name}, {data.n_train} training / {data.n_test} test rows, seed {data.seed}",
         f"training wall time {total / 60:.1f} min on {runs[0].metadata.get('device', 'cpu')} "
         f"(torch {runs[0].metadata.get('torch', '?')}); {per_epoch:.3g} s per model-epoch",
@@ -206,6 +215,22 @@ def ledent(context: CheckContext, directory: Path) -> Reproduction:
     )
 
 
+def _verdict_overview(verdicts: Sequence[Verdict]) -> pd.DataFrame:
+    """One row per statement, form and check: verdict counts and the range of measured / bound."""
+    frame = pd.DataFrame(
+        {
+            "statement": f"{r.statement} [{r.form}]" if r.form else r.statement,
+            "check": r.reason.split(":")[0],
+            "verdict": r.verdict,
+            "ratio": r.ratio,
+        }
+        for r in verdicts
+    )
+    counts = pd.crosstab([frame["statement"], frame["check"]], frame["verdict"])
+    ratios = frame.groupby(["statement", "check"])["ratio"].agg(["min", "max"]).rename(columns={"min": "ratio min", "max": "ratio max"})
+    return counts.join(ratios).reset_index().rename(columns={"check": "what is compared"})
+
+
 def _markdown(reproduction: Reproduction, figure_names: Sequence[str], previews: set[str]) -> str:
     lines = [f"# {reproduction.title}", "", "## Setup", ""] + [f"- {line}" for line in reproduction.setup]
     if reproduction.claims:
@@ -219,22 +244,8 @@ def _markdown(reproduction: Reproduction, figure_names: Sequence[str], previews:
     if reproduction.verdicts:
         counts = pd.Series([r.verdict for r in reproduction.verdicts]).value_counts()
         lines += ["", "## Statements checked on these networks", "", ", ".join(f"{n} {v}" for v, n in counts.items()), ""]
-        frame = pd.DataFrame(
-            [
-                {
-                    "network": str(r.details.get("network") or r.coverage.split(";")[0])[:70],
-                    "statement": f"{r.statement} [{r.form}]" if r.form else r.statement,
-                    "verdict": r.verdict,
-                    "measured": r.measured,
-                    "bound": r.bound_digits,
-                    "reason": r.reason[:140],
-                }
-                for r in reproduction.verdicts
-            ]
-        )
-        lines.append(frame.head(40).to_markdown(index=False))
-        if len(frame) > 40:
-            lines.append(f"\n({len(frame) - 40} more rows in verdicts.csv)")
+        lines.append(_verdict_overview(reproduction.verdicts).to_markdown(index=False))
+        lines.append("\nEvery network and form, with parameters, enclosures and reasons: [`verdicts.csv`](verdicts.csv).")
     lines += ["", "## Tables", ""] + [f"- [`{name}.csv`]({name}.csv) / [`{name}.json`]({name}.json)" for name in reproduction.tables]
     if figure_names:
         lines += ["", "## Figures", ""]
