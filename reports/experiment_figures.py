@@ -106,8 +106,8 @@ DEEP_FAMILIES = {
 
 
 def _deep_families(table: pd.DataFrame) -> pd.DataFrame:
-    """Risk-bound rows of the deep nets, with a family label (the cover once per p)."""
-    deep = table[table["network"].str.startswith("mlp")].copy()
+    """Risk-bound rows of the deep nets that have a bound, with a family label (the cover once per p)."""
+    deep = table[table["network"].str.startswith("mlp") & table["bound"].notna()].copy()
     labels = []
     for row in deep.itertuples():
         if row.statement == "derived.schatten_network_cover":
