@@ -36,7 +36,7 @@ from reports.model import Figure
 
 SCHATTEN_TABLE_P = (0.5, 1.0, 2.0)
 REPOSITORY = Path(__file__).resolve().parents[1]
-MEASURED_NUMBER = re.compile(r"\d+\.\d+(?:e[-+]?\d+)?|\d+e[-+]?\d+")  # measured values in a reason, not its constants
+MEASURED_NUMBER = re.compile(r"\d+\.\d+(?:e[-+]?\d+)?|\d+e[-+]?\d+|\d{3,}")  # measured values in a reason, not its small constants
 
 
 @dataclass
@@ -50,6 +50,7 @@ class Reproduction:
     verdicts: list[Verdict] = field(default_factory=list)
     figures: list[Figure] = field(default_factory=list)
     differences: list[str] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)
 
 
 def _cost(runs) -> tuple[float, float]:
@@ -230,6 +231,17 @@ def _bounds_across_p(table: pd.DataFrame, directory: Path) -> list[Figure]:
     ]
 
 
+def _rank_vs_norm_finding(winner: pd.DataFrame, rank_based: str, norm_based: str) -> str:
+    """Where the rank-based bound wins, by how much, and whether either says anything (a risk bound above 1 does not)."""
+    factor = winner[norm_based] / winner[rank_based]
+    vacuous = int(((winner[rank_based] >= 1) & (winner[norm_based] >= 1)).sum())
+    return (
+        f"the {rank_based} bound is below the {norm_based} bound on {int(winner['rank-based wins'].sum())} of {len(winner)} networks "
+        f"(norm-based / rank-based from {factor.min():.3g} to {factor.max():.3g}); both are above 1, so vacuous as risk bounds, on "
+        f"{vacuous} of {len(winner)} networks"
+    )
+
+
 def ledent(context: CheckContext, directory: Path) -> Reproduction:
     records = [r for run in context.runs("ledent") for r in deep_records(run, context.data_dir)]
     table = side_by_side(records)
@@ -244,6 +256,7 @@ def ledent(context: CheckContext, directory: Path) -> Reproduction:
         tables={"layers": _layer_table(context, "ledent"), "bounds": table, "rank_vs_norm": winner.reset_index()},
         verdicts=records,
         figures=_bounds_across_p(table, directory),
+        findings=[_rank_vs_norm_finding(winner, rank_based, norm_based)],
         differences=[
             "the paper's theorems could not be obtained [N]: the bounds are a third party's dominant terms (Theorems 3.6/3.7 [T], "
             "constants and logs hidden, so they are only listed) and the proved substitute derived.schatten_network_cover [P], "
@@ -288,6 +301,8 @@ def _verdict_overview(verdicts: Sequence[Verdict]) -> pd.DataFrame:
 
 def _markdown(reproduction: Reproduction, figure_names: Sequence[str], previews: set[str]) -> str:
     lines = [f"# {reproduction.title}", "", "## Setup", ""] + [f"- {line}" for line in reproduction.setup]
+    if reproduction.findings:
+        lines += ["", "## Findings", ""] + [f"- {line}" for line in reproduction.findings]
     if reproduction.claims:
         lines += ["", "## The paper says / we measured", ""]
         rows = []
