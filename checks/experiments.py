@@ -203,13 +203,15 @@ def accuracy_claims(context: CheckContext, experiment: str) -> list[Verdict]:
     ]
 
 
+MNIST = ("chen_mnist", "chen_mnist_lr1e-4")  # the Chen MNIST experiments of the presets
+
 # check name -> (statements, experiments it applies to, claims, description)
 CLAIMS = {
-    "chen.stable_rank": (("chen2024.thm2_6",), ("chen_california", "chen_mnist"), stable_rank_claims, "stable rank against mu_V"),
-    "chen.mse": (("chen2024.thm3_11",), ("chen_california", "chen_mnist"), mse_claims, "training MSE and gap against mu_V"),
+    "chen.stable_rank": (("chen2024.thm2_6",), ("chen_california", *MNIST), stable_rank_claims, "stable rank against mu_V"),
+    "chen.mse": (("chen2024.thm3_11",), ("chen_california", *MNIST), mse_claims, "training MSE and gap against mu_V"),
     "chen.gradients": (("chen2024.thm2_6",), ("chen_california",), gradient_claims, "batch-gradient norms against the Gaussian comparator"),
-    "chen.batch_size": (("chen2024.thm2_6",), ("chen_california", "chen_mnist"), batch_size_claims, "batch-size ablation"),
-    "chen.accuracy": (("chen2024.thm3_11",), ("chen_mnist",), accuracy_claims, "MNIST accuracy gap against mu_V"),
+    "chen.batch_size": (("chen2024.thm2_6",), ("chen_california", *MNIST), batch_size_claims, "batch-size ablation"),
+    "chen.accuracy": (("chen2024.thm3_11",), MNIST, accuracy_claims, "MNIST accuracy gap against mu_V"),
 }
 
 

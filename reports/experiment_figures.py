@@ -39,7 +39,7 @@ def chen_figures(context: CheckContext, directory: Path, experiment: str) -> lis
         return []
     table = chen_table(context, experiment)
     sweep = _sweep_rows(table)
-    label = experiment.replace("chen_", "").replace("california", "California Housing").replace("mnist", "MNIST")
+    label = experiment.replace("chen_", "").replace("california", "California Housing").replace("mnist", "MNIST").replace("_", " ")
     width = int(sweep["width"].iloc[0])
     batch = int(sweep["batch_size"].iloc[0])
     made = [
