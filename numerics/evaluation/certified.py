@@ -51,10 +51,13 @@ class Enclosure:
 
     @classmethod
     def from_ball(cls, ball: arb, exact: fmpq | None, precision_bits: int, state: Decisions) -> Enclosure:
-        with ctx.workprec(precision_bits):
-            if exact is not None:  # exact rational: endpoints enclose it (equal when dyadic)
-                ball = arb(exact)
-            return cls(ball, ball.lower(), ball.upper(), exact, precision_bits, dict(state.made), frozenset(state.straddled.values()))
+        """The enclosure of ``ball`` (or of the exact rational ``exact``), at the working precision ``precision_bits``."""
+        if ctx.prec != precision_bits:
+            with ctx.workprec(precision_bits):
+                return cls.from_ball(ball, exact, precision_bits, state)
+        if exact is not None:  # exact rational: endpoints enclose it (equal when dyadic)
+            ball = arb(exact)
+        return cls(ball, ball.lower(), ball.upper(), exact, precision_bits, dict(state.made), frozenset(state.straddled.values()))
 
     @property
     def relative_accuracy_bits(self) -> float:
@@ -83,12 +86,16 @@ def enclosures(points: Sequence[BoundPoint], dps: int) -> list[Enclosure]:
     goal = target_bits(dps)
     start = goal + 32
     results: list[Enclosure | None] = [None] * len(points)
+    closures: dict[int, object] = {}  # by the identity of the (cached) expanded form: no rehashing per point
     with ctx.workprec(start):
         for position, point in enumerate(points):
             state = Decisions()
             leaves = [fmpq(v.numerator, v.denominator) for v in point.leaf_values()]
+            closure = closures.get(id(point.expanded))
+            if closure is None:
+                closure = closures[id(point.expanded)] = _compiled(point.expanded)
             try:
-                result = _compiled(point.expanded)(leaves, state)
+                result = closure(leaves, state)
             except Undecided:
                 continue
             except NonFinite as error:
