@@ -51,6 +51,7 @@ def environment() -> jinja2.Environment:
     env.filters["escape"] = escape_text
     env.filters["e"] = escape_text  # Jinja's built-in alias would HTML-escape
     env.filters["identifier"] = breakable_identifier
+    env.filters["number"] = breakable_number
     env.filters["code"] = code_text
     env.filters["yes_no"] = yes_no
     env.filters["assignments"] = assignments
@@ -83,6 +84,19 @@ def code_text(text: str) -> str:
 def breakable_identifier(text: str) -> str:
     """Escape an identifier and let lines break after its dots and underscores."""
     return escape_text(text).replace(".", r".\allowbreak{}").replace(r"\_", r"\_\allowbreak{}")
+
+
+def breakable_number(text: str, every: int = 8) -> str:
+    """Escape a number and let a long one (a certified value's digits) break inside its mantissa
+    every ``every`` digits; numbers of at most 12 characters and exponents are never broken
+    (``\\mbox``: not even at the minus sign of ``e-07``)."""
+    text = str(text)
+    if len(text) <= 12:
+        return rf"\mbox{{{escape_text(text)}}}" if text else ""
+    mantissa, mark, exponent = text.partition("e")
+    pieces = [mantissa[start : start + every] for start in range(0, len(mantissa), every)]
+    tail = rf"\mbox{{{escape_text(mark + exponent)}}}" if mark else ""
+    return r"\allowbreak{}".join(escape_text(piece) for piece in pieces) + tail
 
 
 def sentence(text: str) -> str:

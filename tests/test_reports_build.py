@@ -330,3 +330,13 @@ def test_cpu_model_from_cpuinfo(tmp_path):
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text("processor\t: 0\nmodel name\t: AMD EPYC 7B13\n")
     assert cpu_model(cpuinfo) == "AMD EPYC 7B13"
+
+
+def test_long_numbers_may_break_in_their_mantissa_only():
+    """Certified digits overflow a table column unless LaTeX may break them; short numbers and exponents stay whole."""
+    from reports.render import breakable_number
+
+    assert breakable_number("3.935e-07") == r"\mbox{3.935e-07}"
+    assert breakable_number("7.4457545856121e+2") == r"7.445754\allowbreak{}5856121\mbox{e+2}"
+    long = "0.000123456789012345"
+    assert breakable_number(long).replace(r"\allowbreak{}", "") == long
