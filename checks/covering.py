@@ -257,7 +257,7 @@ def packing_verdict(statement_id: str, packing: MatrixPacking) -> Verdict:
         bound_upper=upper,
         bound_digits=certified_digits(low, high),
         form=form.name,
-        tag=form.tag or statement.tag,
+        tag=statement.tag_of(form.name),
         kind="theorem",
         params={name: float(value) if isinstance(value, Fraction) else value for name, value in params.items()},
         conventions={**statement.conventions, **CONVENTIONS},

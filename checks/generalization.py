@@ -355,7 +355,7 @@ def record(
     conventions: Mapping[str, str],
     details: Mapping[str, object],
 ) -> Verdict:
-    """One record: the statement's tag, the measured values with their float errors, the enclosure."""
+    """One record: the form's tag, the measured values with their float errors, the enclosure."""
     statement = derivations.get(statement_id)
     bound_details = {} if bound is None else {"params_low": bound.params_low, "params_high": bound.params_high, "trivial_above": bound.threshold}
     return Verdict(
@@ -369,7 +369,7 @@ def record(
         bound_upper=None if bound is None else bound.upper,
         bound_digits="" if bound is None else bound.digits,
         form=form,
-        tag=statement.tag,
+        tag=statement.tag_of(form),
         kind="theorem",
         params=_jsonable(nominal(params)),
         conventions={"float error": FLOAT_MODEL, "bound enclosure": BOUND_ENCLOSURE, **conventions},

@@ -51,7 +51,7 @@ def split_identities(context: CheckContext) -> list[Verdict]:
             Verdict(
                 statement=statement.id, check="jacobian.split", verdict=verdict, reason=f"||J_I^+ y|| <= ||Pi_I y|| / alpha: {reason}",
                 measured=measured, measured_error=1e-10 * measured, bound_lower=lower, bound_upper=upper, bound_digits=bound.digits(12),
-                form="pinv_bound", tag=statement.form("pinv_bound").tag or statement.tag, coverage=coverage,
+                form="pinv_bound", tag=statement.tag_of("pinv_bound"), coverage=coverage,
                 params={"alpha": split.alpha, "info_norm": split.norm_information},
                 conventions={"r(alpha)": split.convention, "information space": f"top {INFORMATION_RANK} singular vectors"},
             )

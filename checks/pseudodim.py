@@ -240,7 +240,7 @@ def record(
         bound_upper=upper,
         bound_digits=evaluation.digits() if evaluation is not None else "",
         form=form,
-        tag=statement.form(form).tag or statement.tag,
+        tag=statement.tag_of(form),
         kind="theorem",
         params={name: float(value) if isinstance(value, Fraction) else value for name, value in params.items()},
         conventions={**statement.conventions, **CONVENTIONS},

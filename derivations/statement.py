@@ -257,6 +257,10 @@ class Statement:
         choices = ", ".join(f.name for f in self.forms)
         raise LookupError(f"{self.id}: no {self.form_key} {name!r}; choose one of {choices}")
 
+    def tag_of(self, form: str | None = None) -> str:
+        """The confidence tag of a form: its own where it differs from the statement's, else the statement's."""
+        return self.form(form).tag or self.tag
+
     def required_parameters(self, form: Form) -> tuple[Parameter, ...]:
         """Parameters a form needs: those in its expression, its sequences' lengths, and
         those in hypotheses that touch them."""

@@ -62,6 +62,15 @@ def test_eval_selects_a_variant_and_reports_vacuity(run):
     assert vacuous["vacuous"] is True
 
 
+def test_eval_shows_the_confidence_of_the_evaluated_form(run):
+    """thm2_6 is [R~]; its nonconstant_g variant was read as [R+]: both the JSON and the text say the form's tag."""
+    default = json.loads(run("eval", "chen2024.thm2_6", "B=16", "eps=1", "mu=0.1", "--json").output)
+    assert default["tag"] == "R~"
+    args = ["chen2024.thm2_6", "B=16", "eps=1", "mu=0.1", "variant=nonconstant_g", "g_gap=1"]
+    assert json.loads(run("eval", *args, "--json").output)["tag"] == "R+"
+    assert run("eval", *args).output.splitlines()[0].endswith("[R+]")
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

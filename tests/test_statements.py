@@ -86,3 +86,10 @@ def test_architecture_forms_are_derived_from_bhlm_theorem_6():
     W1, W = 8192 * 9, 8192 * 8 + 2 * 8192 + 1
     by_hand = sympy.N(2 + (W1 + W) * sympy.log(4 * sympy.E * 8194 * sympy.log(2 * sympy.E * 8194, 2), 2), 30)
     assert abs(california - float(by_hand)) < 1e-6 * california
+
+
+def test_a_form_with_its_own_confidence_carries_it():
+    """The explicit (proved) form of Cor 3.9 is [P] under the statement's [R~]; a form without its own tag inherits."""
+    statement = derivations.get("chen2024.cor3_9")
+    assert statement.tag == "R~" and statement.tag_of("explicit") == "P"
+    assert statement.tag_of("rate") == "R~"

@@ -99,7 +99,7 @@ class Evaluation:
             "lower": self.lower,
             "upper": self.upper,
             "certified": self.certified,
-            "tag": self.statement.tag,
+            "tag": self.statement.tag_of(self.point.form.name),
         }
 
 

@@ -118,7 +118,7 @@ def eval_command(statement_id: str, assignments: tuple[str, ...], dps: int, as_j
     if as_json:
         click.echo(json.dumps({**result.to_json(), "vacuous": vacuous}, indent=2))
         return
-    click.echo(f"{statement.id} [{result.point.form.name}]  [{statement.tag}]")
+    click.echo(f"{statement.id} [{result.point.form.name}]  [{statement.tag_of(result.point.form.name)}]")
     click.echo(f"  value     {result.value}")
     click.echo(f"  enclosure [{result.lower}, {result.upper}]  (certified to {dps} digits)")
     if vacuous:
