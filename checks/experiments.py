@@ -16,7 +16,7 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from checks.context import CheckContext
-from checks.measurements import chen_table
+from checks.measurements import chen_table, main_batch_size
 from checks.registry import Check
 from checks.verdict import Verdict
 
@@ -51,11 +51,6 @@ def _by_mu(table: pd.DataFrame, column: str, batch_size: int) -> pd.Series:
     return rows.groupby("mu_v")[column].mean().sort_index()
 
 
-def _main_batch_size(table: pd.DataFrame) -> int:
-    """The batch size of the mu_V sweep (the one with the most mu_V values)."""
-    return int(table.groupby("batch_size")["mu_v"].nunique().idxmax())
-
-
 def _coverage(table: pd.DataFrame, experiment: str) -> str:
     widths = sorted(set(table["width"]))
     return f"{experiment}: {len(table)} runs, width {widths}, mu_V in {sorted(set(table['mu_v']))}, batch sizes {sorted(set(table['batch_size']))}"
@@ -63,7 +58,7 @@ def _coverage(table: pd.DataFrame, experiment: str) -> str:
 
 def stable_rank_claims(context: CheckContext, experiment: str) -> list[Verdict]:
     table = chen_table(context, experiment)
-    B = _main_batch_size(table)
+    B = main_batch_size(table)
     ranks = _by_mu(table, "stable_rank", B)
     correlation = float(spearmanr(ranks.index, ranks.values).statistic) if len(ranks) > 2 else float("nan")
     start, end = float(ranks.iloc[0]), float(ranks.iloc[-1])
@@ -90,7 +85,7 @@ def stable_rank_claims(context: CheckContext, experiment: str) -> list[Verdict]:
 
 def mse_claims(context: CheckContext, experiment: str) -> list[Verdict]:
     table = chen_table(context, experiment)
-    B = _main_batch_size(table)
+    B = main_batch_size(table)
     train, gap = _by_mu(table, "train_mse", B), _by_mu(table, "gap", B)
     coverage = _coverage(table, experiment)
     train_trend = float(spearmanr(train.index, train.values).statistic) if len(train) > 2 else float("nan")
@@ -130,7 +125,7 @@ def mse_claims(context: CheckContext, experiment: str) -> list[Verdict]:
 
 def gradient_claims(context: CheckContext, experiment: str) -> list[Verdict]:
     table = chen_table(context, experiment)
-    rows = table[(table["batch_size"] == _main_batch_size(table)) & table["batch_norms"].notna()]
+    rows = table[(table["batch_size"] == main_batch_size(table)) & table["batch_norms"].notna()]
     below_two = {float(r.mu_v): float(np.mean(r.batch_norms < 2)) for r in rows.itertuples()}
     largest = {float(r.mu_v): float(r.batch_norm_max / r.comparator) for r in rows.itertuples()}
     comparator = float(rows["comparator"].iloc[0])
@@ -187,7 +182,7 @@ def accuracy_claims(context: CheckContext, experiment: str) -> list[Verdict]:
     table = chen_table(context, experiment)
     if "test_accuracy" not in table:
         return []
-    B = _main_batch_size(table)
+    B = main_batch_size(table)
     gap = (_by_mu(table, "train_accuracy", B) - _by_mu(table, "test_accuracy", B)).abs()
     return [
         _claim(

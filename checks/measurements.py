@@ -106,6 +106,11 @@ def chen_table(context: CheckContext, experiment: str = "chen_california") -> pd
     return context.memo(("chen_table", experiment), lambda: _chen_table(context, experiment))
 
 
+def main_batch_size(table: pd.DataFrame) -> int:
+    """The batch size of a Chen table's mu_V sweep: the one with the most mu_V values."""
+    return int(table.groupby("batch_size")["mu_v"].nunique().idxmax())
+
+
 def _chen_table(context: CheckContext, experiment: str) -> pd.DataFrame:
     rows = []
     points = {point.run_key: point for point in chen_points(context, experiment)}

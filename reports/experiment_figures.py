@@ -15,16 +15,15 @@ import pandas as pd
 
 from checks.context import CheckContext
 from checks.generalization import generalization_table
-from checks.measurements import chen_table, projection_table, projections
+from checks.measurements import chen_table, main_batch_size, projection_table, projections
 from numerics.evaluation import evaluate_float
 from reports import figures
 from reports.model import Figure
 
 
 def _sweep_rows(table: pd.DataFrame) -> pd.DataFrame:
-    """The mu_V sweep: the batch size with the most mu_V values, finished runs only."""
-    batch = int(table.groupby("batch_size")["mu_v"].nunique().idxmax())
-    return table[(table["batch_size"] == batch) & (table["status"] == "finished")]
+    """The mu_V sweep (:func:`main_batch_size`), finished runs only."""
+    return table[(table["batch_size"] == main_batch_size(table)) & (table["status"] == "finished")]
 
 
 def _seed_band(rows: pd.DataFrame, column: str) -> pd.DataFrame:

@@ -26,7 +26,7 @@ from checks import experiments as chen_claims
 from checks import jacobian, lowrank
 from checks.context import CheckContext
 from checks.generalization import check_chen, check_deep, deep_records, side_by_side
-from checks.measurements import chen_table, projection_table
+from checks.measurements import chen_table, main_batch_size, projection_table
 from checks.verdict import Verdict
 from numerics.measures.layers import layer_norms
 from numerics.measures.spectral import numerical_rank, stable_rank
@@ -91,14 +91,13 @@ def _setup(context: CheckContext, experiment: str) -> list[str]:
     ]
 
 
-def _decay_reach(runs) -> str:
-    """How far weight decay could act in each run of the main sweep, and how far V moved.
+def _decay_reach(runs, main: int) -> str:
+    """How far weight decay could act in each run of the mu_V sweep at batch size ``main``, and how far V moved.
 
     Weight decay alone multiplies V by ``prod_t (1 - lr_t mu_V)`` over the steps t, so
     ``sum_t lr_t mu_V`` (the schedule's learning rates times the steps per epoch) says whether a
     mu_V had room to shape V at all; ``||V - V_0||_F / ||V_0||_F`` says how far V went.
     """
-    main = max({r.spec.batch_size for r in runs}, key=lambda B: sum(r.spec.batch_size == B for r in runs))
     rows = {}
     for run in (r for r in runs if r.spec.batch_size == main and r.status == "finished"):
         spec = run.spec
@@ -120,7 +119,7 @@ def chen(context: CheckContext, experiment: str, directory: Path, lr_note: str =
     runs = context.runs(experiment)
     table = chen_table(context, experiment)
     spec = runs[0].spec
-    total, per_epoch = _cost(runs)
+    per_epoch = _cost(runs)[1]
     summary = table.drop(columns=["sigma", "batch_norms"], errors="ignore")
     columns = [c for c in ("mu_v", "batch_size", "seed", "stable_rank", "numerical_rank", "train_mse", "test_mse", "gap", "train_accuracy", "test_accuracy", "batch_norm_median", "batch_norm_max", "comparator", "epsilon_lower", "epsilon_upper") if c in summary]
     singular = pd.DataFrame({f"mu_V={r.mu_v:g} B={r.batch_size} seed={r.seed}": pd.Series(r.sigma) for r in table.itertuples()})
@@ -131,7 +130,7 @@ def chen(context: CheckContext, experiment: str, directory: Path, lr_note: str =
         f"width {spec.width}, {spec.epochs} epochs, learning rate {spec.lr:g} ({lr_note}), "
         "mu_V on a decade grid and batch size 16 (the values were lost)"
         + ("; California features standardised with training statistics" if spec.data.name == "california" else ""),
-        _decay_reach(runs),
+        _decay_reach(runs, main_batch_size(table)),
     ]
     if spec.data.name == "mnist" and spec.width != 32768:
         differences.append(
