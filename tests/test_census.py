@@ -10,6 +10,7 @@ import pytest
 import torch
 from scipy import stats
 
+from numerics.measures._census_kernel import ROWS, TILE
 from numerics.measures.census import (
     batch_gradient_norms,
     gaussian_comparator,
@@ -212,6 +213,15 @@ def census_at_scale(N: int, n: int, m: int, B: int, checked: int) -> None:
 
 def test_census_of_a_small_epoch() -> None:
     census_at_scale(N=200, n=8, m=64, B=16, checked=13)
+
+
+@pytest.mark.parametrize(
+    ("n", "m", "B"),
+    [(3, TILE + 3, 9), (2, 2 * TILE, 16), (11, TILE - 1, 5), (1, 1, 1), (ROWS + 1, 3 * TILE + ROWS, ROWS + 1)],
+)
+def test_census_across_tile_and_block_edges(n: int, m: int, B: int) -> None:
+    """Widths across the kernel's tile boundary, odd feature counts and batch sizes (its unrolled loops)."""
+    census_at_scale(N=4 * B + 1, n=n, m=m, B=B, checked=5)
 
 
 @pytest.mark.slow

@@ -11,8 +11,10 @@ With weight decay mu_V (constant g, as in the experiments) Proposition P1 ([P], 
 works with ``h_j = grad_V l_j + mu_V V``; the batch gradient is ``G_S = (1/B) sum_{j in S} h_j``.
 Assumption 2.5 asks ``||G_S||_F <= eps`` for every B-subset S of the N samples.
 
-What is computed (no autograd, no N x m temporary; the data are visited block by block, so
-the work is about 2 N m n multiply-adds plus O(N m) elementwise operations):
+What is computed (no autograd and nothing of size N x m: a compiled kernel,
+:func:`numerics.measures._census_kernel.census_kernel`, runs one task per model and batch in
+parallel, tile by tile over the hidden units; the work is about 2 N m n multiply-adds plus
+O(N m) elementwise operations):
 
 * ``||h_j||_F`` for every sample, from ``||u_j||^2 ||x_j||^2 + 2 mu_V u_j^T V x_j + mu_V^2 ||V||_F^2``
   with ``u_j^T V x_j = c_j (f(x_j) - sum_i a_i b_i 1[z_ij > 0])``; in float64 its relative error is
@@ -42,6 +44,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from numerics.measures._census_kernel import census_kernel, tiled
 from numerics.measures._inputs import as_float64_tensor, check_nonnegative, check_positive_int
 
 __all__ = [
@@ -54,20 +57,20 @@ __all__ = [
     "per_sample_gradient_norms",
 ]
 
-#: elements of one block of pre-activations (models x samples x width) held at a time
-BLOCK_ELEMENTS = 1 << 17
+#: samples per kernel task when only per-sample terms are wanted
+SAMPLES_PER_TASK = 64
 #: candidate subsets scored at once during enumeration
 ENUMERATION_CHUNK = 4096
 
 
 @dataclass(frozen=True)
 class _Net:
-    """Parameters with the models flattened to one axis of length ``models``, float64."""
+    """Parameters with the models flattened to one axis of length ``models``, float64 NumPy."""
 
-    a: torch.Tensor  # (models, m)
-    V: torch.Tensor  # (models, m, n)
-    b: torch.Tensor  # (models, m)
-    mu: torch.Tensor  # (models,)
+    a: np.ndarray  # (models, m)
+    V: np.ndarray  # (models, m, n)
+    b: np.ndarray  # (models, m)
+    mu: np.ndarray  # (models,)
     lead: tuple[int, ...]
     loss_scale: float
 
@@ -79,45 +82,24 @@ class _Net:
     def width(self) -> int:
         return self.V.shape[1]
 
-    # The models side by side along the hidden axis (models * m columns), computed once per net.
+    @cached_property
+    def tiles(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``V^T``, b and a in the kernel's layout (:func:`~numerics.measures._census_kernel.tiled`)."""
+        return tiled(self.V.transpose(0, 2, 1)), tiled(self.b), tiled(self.a)
 
     @cached_property
-    def VT(self) -> torch.Tensor:
-        """(n, models m): pre-activations of a block are ``X @ VT + b_flat``."""
-        return self.V.reshape(-1, self.V.shape[2]).T.contiguous()
-
-    @cached_property
-    def b_flat(self) -> torch.Tensor:
-        return self.b.reshape(-1)
-
-    @cached_property
-    def a_columns(self) -> torch.Tensor:
-        """(models m, models): column i holds a of model i in its rows, so ``relu(Z) @ a_columns = f``."""
-        return self.a.T.clone() if self.models == 1 else torch.block_diag(*self.a[:, :, None])
-
-    @cached_property
-    def mask_weights(self) -> torch.Tensor:
-        """(models m, 2 models): ``active @ mask_weights`` gives sum_i a_i^2 1[z_i > 0] and sum_i a_i b_i 1[z_i > 0]."""
-        return torch.block_diag(*torch.stack((self.a * self.a, self.a * self.b), -1))
-
-    @cached_property
-    def decay_T(self) -> torch.Tensor:
-        """(n, models m): ``(mu_V V)^T``, the decay term of every batch gradient."""
-        return (self.mu[:, None, None] * self.V).reshape(-1, self.V.shape[2]).T.contiguous()
-
-    @cached_property
-    def decay_sq(self) -> torch.Tensor:
+    def decay_sq(self) -> np.ndarray:
         """(models,): ``mu_V^2 ||V||_F^2``."""
-        return (self.mu * torch.linalg.vector_norm(self.V, dim=(-2, -1))) ** 2
+        return (self.mu * np.sqrt(np.einsum("kij,kij->k", self.V, self.V))) ** 2
 
 
 @dataclass(frozen=True)
 class _Terms:
-    """Per-sample and per-batch results of one pass over some samples."""
+    """Results of one kernel pass over some batches."""
 
-    h_norm_sq: torch.Tensor | None  # (models, samples), when per-sample terms were asked for
-    near_zero: torch.Tensor  # (models, samples) int64
-    batch_norms: torch.Tensor | None  # (models, batches), when batch norms were asked for
+    batch_norms: np.ndarray  # (models, batches); meaningful when batch norms were asked for
+    h_norm_sq: np.ndarray  # (models, N); set at the samples the batches touch
+    near_zero: np.ndarray  # (models, N) int64; likewise
 
 
 @dataclass(frozen=True)
@@ -198,18 +180,16 @@ def per_sample_gradient_norms(
     a: Any, V: Any, b: Any, X: Any, y: Any, *, mu_V: Any, loss_scale: float = 1.0
 ) -> np.ndarray:
     """``||h_j||_F = ||grad_V l_j + mu_V V||_F`` for every sample j, shape ``(*L, N)``."""
-    net, X_t, y_t = _prepare(a, V, b, X, y, mu_V, loss_scale)
-    terms = _all_samples(net, X_t, y_t, zero_tol=0.0)
-    return _shaped(net, terms.h_norm_sq.sqrt())
+    net, X, y = _prepare(a, V, b, X, y, mu_V, loss_scale)
+    return _shaped(net, np.sqrt(_all_samples(net, X, y, zero_tol=0.0).h_norm_sq))
 
 
 def batch_gradient_norms(
     a: Any, V: Any, b: Any, X: Any, y: Any, batches: Sequence[Any], *, mu_V: Any, loss_scale: float = 1.0
 ) -> np.ndarray:
     """``||G_S||_F`` for each batch S (a sequence of index arrays), shape ``(*L, len(batches))``."""
-    net, X_t, y_t = _prepare(a, V, b, X, y, mu_V, loss_scale)
-    norms, _ = _batches_pass(net, X_t, y_t, _Batches.of(batches, X_t.shape[0]), zero_tol=0.0)
-    return _shaped(net, norms)
+    net, X, y = _prepare(a, V, b, X, y, mu_V, loss_scale)
+    return _shaped(net, _pass(net, X, y, _Batches.of(batches, X.shape[0]), zero_tol=0.0).batch_norms)
 
 
 def gradient_census(
@@ -245,8 +225,8 @@ def gradient_census(
         zero_tol: pre-activations with ``|v_k x_j + b_k| < zero_tol`` are counted.
         comparator_std: std of the Gaussian comparator's entries (0.1: variance 0.01).
     """
-    net, X_t, y_t = _prepare(a, V, b, X, y, mu_V, loss_scale)
-    N = X_t.shape[0]
+    net, X, y = _prepare(a, V, b, X, y, mu_V, loss_scale)
+    N = X.shape[0]
     zero_tol = check_nonnegative(zero_tol, "zero_tol")
     given = _Batches.of(batches, N)
     sizes = given.sizes
@@ -254,28 +234,28 @@ def gradient_census(
     if B > N:
         raise ValueError(f"batch_size: must be <= N = {N}, got {B}")
 
-    batch_norms, seen = _batches_pass(net, X_t, y_t, given, zero_tol, with_samples=True)
+    seen = _pass(net, X, y, given, zero_tol)
     h_sq, near = seen.h_norm_sq, seen.near_zero
-    missing = torch.ones(N, dtype=torch.bool)
+    missing = np.ones(N, dtype=bool)
     missing[given.flat] = False
-    if bool(missing.any()):
-        rest = _all_samples(net, X_t[missing], y_t[missing], zero_tol)
+    if missing.any():
+        rest = _all_samples(net, X[missing], y[missing], zero_tol)
         h_sq[:, missing], near[:, missing] = rest.h_norm_sq, rest.near_zero
-    per_sample = h_sq.sqrt()
+    per_sample = np.sqrt(h_sq)
 
     epsilon = _epsilon_bracket(
-        net, X_t, y_t, per_sample, batch_norms[:, torch.as_tensor(sizes == B)], B, extra_batches, seed, enumeration_limit
+        net, X, y, per_sample, seen.batch_norms[:, sizes == B], B, extra_batches, seed, enumeration_limit
     )
-    comparator = gaussian_comparator((net.width, X_t.shape[1]), std=comparator_std, seed=seed)
+    comparator = gaussian_comparator((net.width, X.shape[1]), std=comparator_std, seed=seed)
     return GradientCensus(
         per_sample_norms=_shaped(net, per_sample),
-        batch_norms=_shaped(net, batch_norms),
+        batch_norms=_shaped(net, seen.batch_norms),
         batch_sizes=sizes,
         epsilon=epsilon,
         comparator=comparator,
         near_zero_counts=_shaped(net, near),
         zero_tol=zero_tol,
-        mu_V=net.mu.reshape(net.lead).numpy(),
+        mu_V=net.mu.reshape(net.lead),
         loss_scale=net.loss_scale,
     )
 
@@ -291,7 +271,7 @@ def gaussian_comparator(shape: tuple[int, int], std: float = 0.1, seed: int = 0)
     return GaussianComparator((m, n), std, sampled, expected, std * math.sqrt(D), seed)
 
 
-def _prepare(a: Any, V: Any, b: Any, X: Any, y: Any, mu_V: Any, loss_scale: float) -> tuple[_Net, torch.Tensor, torch.Tensor]:
+def _prepare(a: Any, V: Any, b: Any, X: Any, y: Any, mu_V: Any, loss_scale: float) -> tuple[_Net, np.ndarray, np.ndarray]:
     """Validate shapes and flatten the models' leading dimensions."""
     V_t = as_float64_tensor(V, "V")
     if V_t.ndim < 2:
@@ -317,143 +297,83 @@ def _prepare(a: Any, V: Any, b: Any, X: Any, y: Any, mu_V: Any, loss_scale: floa
     if not math.isfinite(scale) or scale <= 0:
         raise ValueError(f"loss_scale: must be finite and > 0, got {loss_scale!r}")
     models = math.prod(lead)
+
+    def array(tensor: torch.Tensor, *shape: int) -> np.ndarray:
+        return np.ascontiguousarray(tensor.reshape(*shape).numpy())
+
     net = _Net(
-        a=a_t.reshape(models, m),
-        V=V_t.reshape(models, m, n),
-        b=b_t.reshape(models, m),
-        mu=mu.expand(lead).reshape(models).clone(),
+        a=array(a_t, models, m),
+        V=array(V_t, models, m, n),
+        b=array(b_t, models, m),
+        mu=array(mu.expand(lead), models),
         lead=lead,
         loss_scale=scale,
     )
-    return net, X_t, y_t
+    return net, array(X_t, *X_t.shape), array(y_t, -1)
 
 
 @dataclass(frozen=True)
 class _Batches:
-    """Batches as one flat index tensor cut into consecutive pieces of the given sizes."""
+    """Batches as one flat index array cut into consecutive pieces of the given sizes."""
 
-    flat: torch.Tensor  # (sum of sizes,) int64
+    flat: np.ndarray  # (sum of sizes,) int64
     sizes: np.ndarray  # (number of batches,) int64
 
     @classmethod
     def of(cls, batches: Sequence[Any], N: int) -> _Batches:
         """Validate a sequence of index arrays (lists, arrays or tensors) into [0, N)."""
-        pieces = [torch.as_tensor(batch).reshape(-1) for batch in batches]
-        sizes = np.array([piece.numel() for piece in pieces], dtype=np.int64)
+        pieces = [np.asarray(batch).reshape(-1) for batch in batches]
+        sizes = np.array([piece.size for piece in pieces], dtype=np.int64)
         if sizes.size == 0 or sizes.min() == 0:
             raise ValueError("batches: must be a non-empty sequence of non-empty index arrays")
-        flat = torch.cat(pieces).to(torch.int64)
-        if int(flat.min()) < 0 or int(flat.max()) >= N:
+        flat = np.concatenate(pieces)
+        if not np.issubdtype(flat.dtype, np.integer):
+            raise ValueError(f"batches: indices must be integers, got dtype {flat.dtype}")
+        if flat.min() < 0 or flat.max() >= N:
             raise ValueError(f"batches: indices must lie in [0, {N})")
-        return cls(flat, sizes)
+        return cls(flat.astype(np.int64), sizes)
 
     @classmethod
     def rows(cls, index: np.ndarray) -> _Batches:
         """Equal-size batches given as the rows of a (count, B) index array."""
-        return cls(torch.as_tensor(index, dtype=torch.int64).reshape(-1), np.full(index.shape[0], index.shape[1]))
+        return cls(np.asarray(index, dtype=np.int64).reshape(-1), np.full(index.shape[0], index.shape[1]))
 
     def __len__(self) -> int:
         return self.sizes.size
 
-    def groups(self) -> Iterator[tuple[int, torch.Tensor, torch.Tensor]]:
-        """(B, positions of the batches of size B, their indices as a (count, B) tensor) per size."""
-        offsets = np.concatenate(([0], np.cumsum(self.sizes)[:-1]))
-        for size in np.unique(self.sizes).tolist():
-            positions = np.flatnonzero(self.sizes == size)
-            rows = torch.as_tensor(offsets[positions][:, None] + np.arange(size))
-            yield size, torch.as_tensor(positions), self.flat[rows]
+    @property
+    def offsets(self) -> np.ndarray:
+        """Batch s is ``flat[offsets[s]:offsets[s + 1]]``."""
+        return np.concatenate(([0], np.cumsum(self.sizes)))
 
 
-def _batches_pass(
-    net: _Net, X: torch.Tensor, y: torch.Tensor, batches: _Batches, zero_tol: float, with_samples: bool = False
-) -> tuple[torch.Tensor, _Terms]:
-    """Batch norms in the order of ``batches``; per-sample terms of the samples they touch if asked."""
+def _pass(net: _Net, X: np.ndarray, y: np.ndarray, batches: _Batches, zero_tol: float, with_batches: bool = True) -> _Terms:
+    """Batch norms in the order of ``batches`` and the per-sample terms of the samples they touch."""
+    terms = _Terms(
+        batch_norms=np.empty((net.models, len(batches))),
+        h_norm_sq=np.zeros((net.models, X.shape[0])),
+        near_zero=np.zeros((net.models, X.shape[0]), dtype=np.int64),
+    )
+    census_kernel(
+        *net.tiles, net.width, net.mu, net.decay_sq, X, y, batches.flat, batches.offsets,
+        net.loss_scale, zero_tol, with_batches, terms.batch_norms, terms.h_norm_sq, terms.near_zero,
+    )  # fmt: skip
+    return terms
+
+
+def _all_samples(net: _Net, X: np.ndarray, y: np.ndarray, zero_tol: float) -> _Terms:
+    """Per-sample terms of every row of ``X`` (in work units of :data:`SAMPLES_PER_TASK` rows)."""
     N = X.shape[0]
-    norms = torch.empty(net.models, len(batches), dtype=torch.float64)
-    h_sq = torch.zeros(net.models, N, dtype=torch.float64)
-    near = torch.zeros(net.models, N, dtype=torch.int64)
-    for size, positions, index in batches.groups():
-        per_block = max(1, BLOCK_ELEMENTS // (net.models * size * net.width))
-        kernel = _BlockKernel(net, rows=min(per_block, len(positions)) * size, batch_size=size)
-        flat = index.reshape(-1)
-        X_group, y_group = X[flat], y[flat]  # gathered once: blocks are then contiguous slices
-        for start in range(0, len(positions), per_block):
-            rows = slice(start * size, (start + per_block) * size)
-            terms = kernel(X_group[rows], y_group[rows], zero_tol, with_samples, with_batches=True)
-            norms[:, positions[start : start + per_block]] = terms.batch_norms
-            if with_samples:
-                h_sq[:, flat[rows]], near[:, flat[rows]] = terms.h_norm_sq, terms.near_zero
-    return norms, _Terms(h_sq, near, None)
-
-
-def _all_samples(net: _Net, X: torch.Tensor, y: torch.Tensor, zero_tol: float) -> _Terms:
-    """Per-sample terms of every row of ``X``, block by block."""
-    rows = min(X.shape[0], max(1, BLOCK_ELEMENTS // (net.models * net.width)))
-    kernel = _BlockKernel(net, rows=rows, batch_size=None)
-    parts = [
-        kernel(X[start : start + rows], y[start : start + rows], zero_tol, with_samples=True, with_batches=False)
-        for start in range(0, X.shape[0], rows)
-    ]
-    return _Terms(torch.cat([p.h_norm_sq for p in parts], 1), torch.cat([p.near_zero for p in parts], 1), None)
-
-
-class _BlockKernel:
-    """Closed-form terms for blocks of at most ``rows`` samples, all models at once.
-
-    The models are laid side by side along the hidden axis (``models * m`` columns), so the
-    pre-activations of a block are one ``addmm``; the buffers are allocated once and reused,
-    which keeps them in cache and avoids page faults on every block.
-    """
-
-    def __init__(self, net: _Net, rows: int, batch_size: int | None) -> None:
-        """Buffers for ``rows`` samples; ``batch_size`` None when no batch gradients are wanted."""
-        models, m, n = net.V.shape
-        self.net, self.B, self.models, self.m, self.n = net, batch_size, models, m, n
-        self.Z = torch.empty(rows, models * m, dtype=torch.float64)
-        self.active = torch.empty_like(self.Z)
-        if batch_size is not None:
-            self.scale = net.a.reshape(-1) / batch_size
-            self.G = torch.empty(rows // batch_size, n, models * m, dtype=torch.float64)
-
-    def __call__(
-        self, X: torch.Tensor, y: torch.Tensor, zero_tol: float, with_samples: bool, with_batches: bool
-    ) -> _Terms:
-        """Terms of the samples ``X`` (rows), which form ``rows / B`` consecutive batches."""
-        rows, models, m, n, net = X.shape[0], self.models, self.m, self.n, self.net
-        Z, active = self.Z[:rows], self.active[:rows]
-        torch.addmm(net.b_flat, X, net.VT, out=Z)
-        near = torch.zeros(models, rows, dtype=torch.int64)
-        if with_samples and zero_tol > 0:
-            near = (torch.abs(Z, out=active) < zero_tol).view(rows, models, m).sum(-1).T
-        torch.gt(Z, 0, out=active)
-        f = torch.mm(Z.clamp_(min=0), net.a_columns)  # (rows, models): relu in place
-        c = (2.0 * net.loss_scale) * (f - y[:, None])
-        h_sq = None
-        if with_samples:
-            masked = torch.mm(active, net.mask_weights).view(rows, models, 2)
-            x_sq = (X * X).sum(-1, keepdim=True)
-            h_sq = c * c * masked[..., 0] * x_sq + 2.0 * net.mu * c * (f - masked[..., 1]) + net.decay_sq
-            h_sq = h_sq.clamp_(min=0).T
-        batch_norms = None
-        if with_batches:
-            k = rows // self.B
-            if models == 1:
-                left = c * X
-            else:
-                active.view(rows, models, m).mul_(c[:, :, None])
-                left = X
-            G = torch.bmm(left.view(k, self.B, n).mT, active.view(k, self.B, models * m), out=self.G[:k])
-            torch.addcmul(net.decay_T, G, self.scale, out=G)  # G_S^T for every batch and model
-            batch_norms = torch.linalg.vector_norm(G.view(k, n, models, m), dim=(1, 3)).T
-        return _Terms(h_sq, near, batch_norms)
+    units = _Batches(np.arange(N, dtype=np.int64), np.diff(np.append(np.arange(0, N, SAMPLES_PER_TASK), N)))
+    return _pass(net, X, y, units, zero_tol, with_batches=False)
 
 
 def _epsilon_bracket(
     net: _Net,
-    X: torch.Tensor,
-    y: torch.Tensor,
-    per_sample: torch.Tensor,
-    sampled_norms: torch.Tensor,
+    X: np.ndarray,
+    y: np.ndarray,
+    per_sample: np.ndarray,
+    sampled_norms: np.ndarray,
     B: int,
     extra_batches: int,
     seed: int,
@@ -464,25 +384,26 @@ def _epsilon_bracket(
     extra = int(extra_batches)
     if extra < 0:
         raise ValueError(f"extra_batches: must be >= 0, got {extra_batches!r}")
+
+    def norms(rows: np.ndarray) -> np.ndarray:
+        return _pass(net, X, y, _Batches.rows(rows), 0.0).batch_norms
+
     candidates = [sampled_norms]
     if extra:
         rng = np.random.default_rng(seed)
         subsets = rng.random((extra, N)).argpartition(B - 1, axis=1)[:, :B] if B < N else np.tile(np.arange(N), (extra, 1))
-        candidates.append(_batches_pass(net, X, y, _Batches.rows(subsets), 0.0)[0])
-    pooled = torch.cat(candidates, dim=1)
-    lower = pooled.max(dim=1).values if pooled.shape[1] else torch.full((net.models,), -math.inf)
-    upper = per_sample.max(dim=1).values
+        candidates.append(norms(subsets))
+    pooled = np.concatenate(candidates, axis=1)
+    lower = pooled.max(axis=1) if pooled.shape[1] else np.full(net.models, -math.inf)
+    upper = per_sample.max(axis=1)
     if B == 1:
         exact, method = upper, "batch_size_one"
     elif B == N:  # the single B-subset is the whole sample
-        exact = _batches_pass(net, X, y, _Batches.rows(np.arange(N)[None]), 0.0)[0][:, 0]
-        exact, method = torch.maximum(exact, lower), "enumeration"
+        exact, method = np.maximum(norms(np.arange(N)[None])[:, 0], lower), "enumeration"
     elif math.comb(N, B) <= enumeration_limit:
         winners = [_best_subset(_h_gram(net, X, y, model), B) for model in range(net.models)]
-        exact = torch.stack([
-            _batches_pass(net, X, y, _Batches.rows(subset[None]), 0.0)[0][model, 0] for model, subset in enumerate(winners)
-        ])
-        exact, method = torch.maximum(exact, lower), "enumeration"
+        exact = np.array([norms(subset[None])[model, 0] for model, subset in enumerate(winners)])
+        exact, method = np.maximum(exact, lower), "enumeration"
     else:
         exact, method = None, "bracket"
     return EpsilonBracket(
@@ -497,16 +418,15 @@ def _epsilon_bracket(
     )
 
 
-def _h_gram(net: _Net, X: torch.Tensor, y: torch.Tensor, model: int) -> np.ndarray:
+def _h_gram(net: _Net, X: np.ndarray, y: np.ndarray, model: int) -> np.ndarray:
     """``<h_j, h_k>_F = (u_j.u_k)(x_j.x_k) + mu (u_j.V x_j + u_k.V x_k) + mu^2 ||V||^2`` for one model."""
     a, V, b, mu = net.a[model], net.V[model], net.b[model], net.mu[model]
     VX = X @ V.T  # (N, m)
     Z = VX + b
-    f = torch.relu(Z) @ a
+    f = np.maximum(Z, 0.0) @ a
     U = ((2.0 * net.loss_scale) * (f - y))[:, None] * a * (Z > 0)
     alignment = (U * VX).sum(1)  # <u_j x_j^T, V> = u_j . V x_j
-    gram = (U @ U.T) * (X @ X.T) + mu * (alignment[:, None] + alignment[None, :]) + (mu * torch.linalg.vector_norm(V)) ** 2
-    return gram.numpy()
+    return (U @ U.T) * (X @ X.T) + mu * (alignment[:, None] + alignment[None, :]) + net.decay_sq[model]
 
 
 def _best_subset(gram: np.ndarray, B: int) -> np.ndarray:
@@ -532,6 +452,6 @@ def _combinations(N: int, size: int) -> Iterator[np.ndarray]:
         yield np.array(block, dtype=np.intp).reshape(len(block), size)
 
 
-def _shaped(net: _Net, values: torch.Tensor) -> np.ndarray:
-    """(models, ...) tensor -> numpy array with the models' leading shape restored."""
-    return values.reshape(net.lead + tuple(values.shape[1:])).numpy()
+def _shaped(net: _Net, values: np.ndarray) -> np.ndarray:
+    """(models, ...) array -> array with the models' leading shape restored."""
+    return values.reshape(net.lead + values.shape[1:])

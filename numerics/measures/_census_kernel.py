@@ -1,0 +1,190 @@
+"""Fused, compiled kernel of the gradient census (:mod:`numerics.measures.census`).
+
+One task per (model, batch S), the tasks in parallel (numba ``prange``). Each task makes two
+passes over the hidden units, :data:`TILE` units at a time:
+
+1. ``Z_S = X_S V^T + b`` for the batch's samples, :data:`ROWS` samples at a time so that
+   their rows of ``Z_S`` stay in the L1 cache while the tile of ``V^T`` is read once per block;
+   from ``Z_S`` the per-sample sums ``f(x_j)``, ``sum_i a_i^2 1[z_ij > 0]``,
+   ``sum_i a_i b_i 1[z_ij > 0]``, the near-zero count and the activation pattern (one byte per
+   sample and unit) are kept;
+2. ``G_S^T = mu_V V^T + X_S^T W`` with ``W[j, i] = c_j a_i 1[z_ij > 0] / B``, :data:`ROWS`
+   features at a time, each block squared and summed into ``||G_S||_F^2`` as soon as it is
+   complete, so ``G_S`` is never held whole.
+
+Nothing larger than one batch's activation pattern (B x m bytes) is allocated, against the
+N x m pre-activations of a tensor program. The mathematics is that of
+:mod:`numerics.measures.census` (Lemma 2.2 of Chen, Yi, Yang 2024, [R+]); all arithmetic is
+float64. ``fastmath`` is restricted to reassociation and fused multiply-add, which lets the
+compiler vectorise the sums; it makes no assumption about NaN or infinity. The inner loops
+accumulate two rank-one updates per sweep, which halves the loads and stores of the
+accumulator.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+#: hidden units per tile
+TILE = 256
+#: rows of the accumulator (samples in pass 1, features in pass 2) kept in L1 at a time
+ROWS = 8
+
+_FASTMATH = {"reassoc", "contract"}
+
+
+def tiled(values: np.ndarray) -> np.ndarray:
+    """``(models, ..., m)`` -> ``(models, tiles, ..., TILE)``, C-contiguous, zero-padded to whole tiles.
+
+    The kernel indexes each tile as a contiguous array from 0, which lets the compiler
+    vectorise its loops (an offset index into the full row does not).
+    """
+    m = values.shape[-1]
+    tiles = -(-m // TILE)
+    padded = np.zeros(values.shape[:-1] + (tiles * TILE,))
+    padded[..., :m] = values
+    split = padded.reshape(values.shape[:-1] + (tiles, TILE))
+    return np.ascontiguousarray(np.moveaxis(split, -2, 1))
+
+
+@numba.njit(parallel=True, fastmath=_FASTMATH, cache=True)
+def census_kernel(
+    V_tiles: np.ndarray,
+    b_tiles: np.ndarray,
+    a_tiles: np.ndarray,
+    m: int,
+    mu: np.ndarray,
+    decay_sq: np.ndarray,
+    X: np.ndarray,
+    y: np.ndarray,
+    flat: np.ndarray,
+    offsets: np.ndarray,
+    loss_scale: float,
+    zero_tol: float,
+    with_batches: bool,
+    batch_norms: np.ndarray,
+    h_norm_sq: np.ndarray,
+    near_zero: np.ndarray,
+) -> None:
+    """Fill ``batch_norms``, ``h_norm_sq`` and ``near_zero`` in place.
+
+    Args:
+        V_tiles: ``(models, tiles, n, TILE)``, each model's ``V^T`` cut by :func:`tiled`;
+            b_tiles, a_tiles: ``(models, tiles, TILE)``, likewise; m: the width.
+        mu: ``(models,)``, mu_V; decay_sq: ``(models,)``, ``mu_V^2 ||V||_F^2``.
+        X: ``(N, n)``; y: ``(N,)``.
+        flat, offsets: batch s is ``flat[offsets[s]:offsets[s + 1]]`` (indices into X).
+        loss_scale: s in ``l_j = s (f(x_j) - y_j)^2``.
+        zero_tol: pre-activations with ``|z| < zero_tol`` are counted in ``near_zero``.
+        with_batches: whether to compute ``batch_norms[model, s] = ||G_S||_F`` (else the
+            batches are mere work units for the per-sample terms).
+        batch_norms: ``(models, batches)`` output.
+        h_norm_sq, near_zero: ``(models, N)`` outputs at the samples the batches touch:
+            ``||h_j||_F^2`` (from the expansion in the census module's docstring, clamped at
+            0) and the count of near-zero pre-activations.
+    """
+    models, tiles, n, _ = V_tiles.shape
+    batches = offsets.size - 1
+    for task in numba.prange(models * batches):
+        model = task // batches
+        s = task - model * batches
+        rows = flat[offsets[s] : offsets[s + 1]]
+        size = rows.size
+        X_S = np.empty((size, n))  # the batch's inputs, gathered once
+        for t in range(size):
+            X_S[t] = X[rows[t]]
+
+        # Pass 1: Z_S = X_S V^T + b a tile at a time; per sample f, sum a_i^2 1[z > 0],
+        # sum a_i b_i 1[z > 0], the near-zero count, and the activation pattern.
+        f = np.zeros(size)
+        active_a_sq = np.zeros(size)
+        active_a_b = np.zeros(size)
+        near = np.zeros(size, dtype=np.int64)
+        active = np.empty((size, tiles, TILE), dtype=np.bool_)
+        Z = np.empty((size, TILE))
+        for tile in range(tiles):
+            width = min(TILE, m - tile * TILE)
+            V_t, b_t, a_t = V_tiles[model, tile], b_tiles[model, tile], a_tiles[model, tile]
+            for t in range(size):
+                z = Z[t]
+                for i in range(width):
+                    z[i] = b_t[i]
+            for first in range(0, size, ROWS):
+                for d in range(0, n - 1, 2):  # two rank-one updates per sweep
+                    v, u = V_t[d], V_t[d + 1]
+                    for t in range(first, min(first + ROWS, size)):
+                        x, x_next, z = X_S[t, d], X_S[t, d + 1], Z[t]
+                        for i in range(width):
+                            z[i] += x * v[i] + x_next * u[i]
+                if n % 2:
+                    v = V_t[n - 1]
+                    for t in range(first, min(first + ROWS, size)):
+                        x, z = X_S[t, n - 1], Z[t]
+                        for i in range(width):
+                            z[i] += x * v[i]
+            for t in range(size):
+                z, on_t = Z[t], active[t, tile]
+                f_t, a_sq_t, a_b_t, near_t = 0.0, 0.0, 0.0, 0
+                for i in range(width):
+                    on = z[i] > 0.0
+                    on_t[i] = on
+                    weight = a_t[i] if on else 0.0  # a select, so that the loop vectorises
+                    f_t += weight * z[i]
+                    a_sq_t += weight * weight
+                    a_b_t += weight * b_t[i]
+                    near_t += abs(z[i]) < zero_tol
+                f[t] += f_t
+                active_a_sq[t] += a_sq_t
+                active_a_b[t] += a_b_t
+                near[t] += near_t
+
+        decay = mu[model]
+        c = np.empty(size)
+        for t in range(size):
+            c[t] = 2.0 * loss_scale * (f[t] - y[rows[t]])
+            x_sq = 0.0
+            for d in range(n):
+                x_sq += X_S[t, d] * X_S[t, d]
+            h_sq = c[t] * c[t] * active_a_sq[t] * x_sq + 2.0 * decay * c[t] * (f[t] - active_a_b[t]) + decay_sq[model]
+            h_norm_sq[model, rows[t]] = max(h_sq, 0.0)
+            near_zero[model, rows[t]] = near[t]
+        if not with_batches:
+            continue
+
+        # Pass 2: G_S^T = mu V^T + X_S^T W, W[t, i] = c_t a_i 1[z_ti > 0] / B, ROWS rows at a time.
+        W = Z  # the pre-activations are no longer needed
+        G = np.empty((ROWS, TILE))  # ROWS rows of a tile of G_S^T
+        total = 0.0
+        for tile in range(tiles):
+            width = min(TILE, m - tile * TILE)
+            V_t, a_t = V_tiles[model, tile], a_tiles[model, tile]
+            for t in range(size):
+                w, on_t, scale = W[t], active[t, tile], c[t] / size
+                for i in range(width):
+                    w[i] = scale * a_t[i] if on_t[i] else 0.0
+            for first in range(0, n, ROWS):
+                rows_d = min(ROWS, n - first)
+                for r in range(rows_d):
+                    g, v = G[r], V_t[first + r]
+                    for i in range(width):
+                        g[i] = decay * v[i]
+                for t in range(0, size - 1, 2):  # two rank-one updates per sweep
+                    w, w_next = W[t], W[t + 1]
+                    for r in range(rows_d):
+                        g, x, x_next = G[r], X_S[t, first + r], X_S[t + 1, first + r]
+                        for i in range(width):
+                            g[i] += x * w[i] + x_next * w_next[i]
+                if size % 2:
+                    w = W[size - 1]
+                    for r in range(rows_d):
+                        g, x = G[r], X_S[size - 1, first + r]
+                        for i in range(width):
+                            g[i] += x * w[i]
+                for r in range(rows_d):
+                    g = G[r]
+                    for i in range(width):
+                        total += g[i] * g[i]
+        batch_norms[model, s] = math.sqrt(total)
