@@ -97,7 +97,7 @@ def ntk_identity(context: CheckContext) -> list[Verdict]:
             bound_upper=5.0,
             bound_digits="5 standard errors",
             form="scale",
-            tag=statement.tag,
+            tag=statement.tag_of("scale"),
             params={"k": k, "sigma_V": sigma_V, "n": n, "d": d, "K": K, "draws": draws},
             coverage=f"n = {n} unit-norm inputs in R^{d}, softplus, Rademacher V, {draws} draws; Sigma by Gauss-Hermite quadrature",
             conventions={"ordering": "Sigma(X) = I_K (x) ... is class-major, permuted to the sample-major Gram", "test": "statistical: |mean - expected| / standard error"},

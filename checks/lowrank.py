@@ -190,7 +190,7 @@ def _eckart_young(point: CriticalPoint, check: str) -> Verdict:
         bound_upper=bound,
         bound_digits=f"{bound:.6g}",
         form="distance",
-        tag=statement.tag,
+        tag=statement.tag_of("distance"),
         coverage=f"{point.label}; every training sample",
         details={"frobenius_V": float(np.linalg.norm(point.V)), "sigma": [float(s) for s in point.sigma[:4]]},
     )

@@ -55,7 +55,7 @@ def _record(statement_id: str, check: str, outcome, *, bound: float, what: str, 
         bound_upper=bound,
         bound_digits=f"{bound:g}",
         form=form,
-        tag=statement.tag,
+        tag=statement.tag_of(form) if form else statement.tag,
         coverage=coverage or f"{outcome.examples} hypothesis-generated matrices (up to 6 x 6, entries scaled 1e-3..1e3)",
         details=dict(details or {}),
     )

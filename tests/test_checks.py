@@ -191,6 +191,8 @@ def test_check_command_json_and_exit_codes(monkeypatch, tmp_path):
     assert result.exit_code == 0, result.output
     records = json.loads(result.output)
     assert records and all(CONTRACT_KEYS <= set(r) for r in records) and {r["verdict"] for r in records} == {"holds"}
+    # the p-triangle inequality is [M]; its quasi-triangle-constant form is proved, [P]
+    assert {(r["form"], r["tag"]) for r in records} == {("", "M"), ("quasi_triangle_constant", "P")}
 
     bad = runner.invoke(cli, ["check", "--preset", str(TINY), "--store", str(tmp_path), "--only", "no.such"])
     assert bad.exit_code == 2 and "no check selected by no.such" in bad.output
