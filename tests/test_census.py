@@ -10,7 +10,7 @@ import pytest
 import torch
 from scipy import stats
 
-from numerics.measures._census_kernel import ROWS, TILE
+from numerics.measures._census_kernel import QUAD, ROWS, TILE
 from numerics.measures.census import (
     batch_gradient_norms,
     gaussian_comparator,
@@ -217,10 +217,17 @@ def test_census_of_a_small_epoch() -> None:
 
 @pytest.mark.parametrize(
     ("n", "m", "B"),
-    [(3, TILE + 3, 9), (2, 2 * TILE, 16), (11, TILE - 1, 5), (1, 1, 1), (ROWS + 1, 3 * TILE + ROWS, ROWS + 1)],
+    [
+        (3, TILE + 3, 9),
+        (2, 2 * TILE, 16),
+        (11, TILE - 1, 5),
+        (1, 1, 1),
+        (ROWS + 1, 3 * TILE + ROWS, ROWS + 1),
+        (ROWS + QUAD, TILE, ROWS + 2),
+    ],
 )
 def test_census_across_tile_and_block_edges(n: int, m: int, B: int) -> None:
-    """Widths across the kernel's tile boundary, odd feature counts and batch sizes (its unrolled loops)."""
+    """Widths across the kernel's tile boundary; feature counts and batch sizes off its padding to QUAD."""
     census_at_scale(N=4 * B + 1, n=n, m=m, B=B, checked=5)
 
 

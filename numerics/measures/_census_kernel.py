@@ -16,9 +16,14 @@ Nothing larger than one batch's activation pattern (B x m bytes) is allocated, a
 N x m pre-activations of a tensor program. The mathematics is that of
 :mod:`numerics.measures.census` (Lemma 2.2 of Chen, Yi, Yang 2024, [R+]); all arithmetic is
 float64. ``fastmath`` is restricted to reassociation and fused multiply-add, which lets the
-compiler vectorise the sums; it makes no assumption about NaN or infinity. The inner loops
-accumulate two rank-one updates per sweep, which halves the loads and stores of the
-accumulator.
+compiler vectorise the sums; it makes no assumption about NaN or infinity.
+
+Both products are register-blocked: each sweep over a tile updates two rows of the accumulator
+with :data:`QUAD` rank-one terms, so every load of ``V^T`` (or ``W``) feeds two FMAs and every
+store of the accumulator carries four terms. The batch's inputs and ``V^T`` are zero-padded to
+a multiple of :data:`QUAD` samples and features, so the loops have no remainders: padded
+features add zero to ``Z_S`` and give zero rows of ``G_S^T``, and padded samples, whose inputs
+are zero, add nothing to ``G_S``.
 """
 
 from __future__ import annotations
@@ -32,11 +37,25 @@ import numpy as np
 TILE = 256
 #: rows of the accumulator (samples in pass 1, features in pass 2) kept in L1 at a time
 ROWS = 8
+#: rank-one terms per sweep; samples and features are zero-padded to a multiple of it
+QUAD = 4
 
 _FASTMATH = {"reassoc", "contract"}
 
 
-def tiled(values: np.ndarray) -> np.ndarray:
+def kernel_layout(V: np.ndarray, b: np.ndarray, a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``V (models, m, n)``, ``b``, ``a (models, m)`` -> the kernel's ``V^T``, b and a tiles.
+
+    ``V^T`` becomes ``(models, tiles, n_pad, TILE)`` with its feature axis zero-padded to
+    ``n_pad``, the next multiple of :data:`QUAD`; b and a become ``(models, tiles, TILE)``.
+    """
+    n = V.shape[-1]
+    V_T = np.zeros((V.shape[0], -(-n // QUAD) * QUAD, V.shape[1]))
+    V_T[:, :n] = V.transpose(0, 2, 1)
+    return _tiled(V_T), _tiled(b), _tiled(a)
+
+
+def _tiled(values: np.ndarray) -> np.ndarray:
     """``(models, ..., m)`` -> ``(models, tiles, ..., TILE)``, C-contiguous, zero-padded to whole tiles.
 
     The kernel indexes each tile as a contiguous array from 0, which lets the compiler
@@ -72,8 +91,8 @@ def census_kernel(
     """Fill ``batch_norms``, ``h_norm_sq`` and ``near_zero`` in place.
 
     Args:
-        V_tiles: ``(models, tiles, n, TILE)``, each model's ``V^T`` cut by :func:`tiled`;
-            b_tiles, a_tiles: ``(models, tiles, TILE)``, likewise; m: the width.
+        V_tiles, b_tiles, a_tiles: each model's ``V^T``, b and a in the layout of
+            :func:`kernel_layout`; m: the width.
         mu: ``(models,)``, mu_V; decay_sq: ``(models,)``, ``mu_V^2 ||V||_F^2``.
         X: ``(N, n)``; y: ``(N,)``.
         flat, offsets: batch s is ``flat[offsets[s]:offsets[s + 1]]`` (indices into X).
@@ -86,16 +105,18 @@ def census_kernel(
             ``||h_j||_F^2`` (from the expansion in the census module's docstring, clamped at
             0) and the count of near-zero pre-activations.
     """
-    models, tiles, n, _ = V_tiles.shape
+    models, tiles, n_pad, _ = V_tiles.shape
+    n = X.shape[1]
     batches = offsets.size - 1
     for task in numba.prange(models * batches):
         model = task // batches
         s = task - model * batches
         rows = flat[offsets[s] : offsets[s + 1]]
         size = rows.size
-        X_S = np.empty((size, n))  # the batch's inputs, gathered once
+        size_pad = -(-size // QUAD) * QUAD
+        X_S = np.zeros((size_pad, n_pad))  # the batch's inputs, gathered once, zero-padded
         for t in range(size):
-            X_S[t] = X[rows[t]]
+            X_S[t, :n] = X[rows[t]]
 
         # Pass 1: Z_S = X_S V^T + b a tile at a time; per sample f, sum a_i^2 1[z > 0],
         # sum a_i b_i 1[z > 0], the near-zero count, and the activation pattern.
@@ -104,27 +125,22 @@ def census_kernel(
         active_a_b = np.zeros(size)
         near = np.zeros(size, dtype=np.int64)
         active = np.empty((size, tiles, TILE), dtype=np.bool_)
-        Z = np.empty((size, TILE))
+        Z = np.empty((size_pad, TILE))
         for tile in range(tiles):
             width = min(TILE, m - tile * TILE)
             V_t, b_t, a_t = V_tiles[model, tile], b_tiles[model, tile], a_tiles[model, tile]
-            for t in range(size):
-                z = Z[t]
+            for t in range(size_pad):
                 for i in range(width):
-                    z[i] = b_t[i]
-            for first in range(0, size, ROWS):
-                for d in range(0, n - 1, 2):  # two rank-one updates per sweep
-                    v, u = V_t[d], V_t[d + 1]
-                    for t in range(first, min(first + ROWS, size)):
-                        x, x_next, z = X_S[t, d], X_S[t, d + 1], Z[t]
+                    Z[t, i] = b_t[i]
+            for first in range(0, size_pad, ROWS):
+                for d in range(0, n_pad, QUAD):
+                    for t in range(first, min(first + ROWS, size_pad), 2):  # samples t, t + 1
+                        p0, p1, p2, p3 = X_S[t, d], X_S[t, d + 1], X_S[t, d + 2], X_S[t, d + 3]
+                        q0, q1, q2, q3 = X_S[t + 1, d], X_S[t + 1, d + 1], X_S[t + 1, d + 2], X_S[t + 1, d + 3]
                         for i in range(width):
-                            z[i] += x * v[i] + x_next * u[i]
-                if n % 2:
-                    v = V_t[n - 1]
-                    for t in range(first, min(first + ROWS, size)):
-                        x, z = X_S[t, n - 1], Z[t]
-                        for i in range(width):
-                            z[i] += x * v[i]
+                            v0, v1, v2, v3 = V_t[d, i], V_t[d + 1, i], V_t[d + 2, i], V_t[d + 3, i]
+                            Z[t, i] += p0 * v0 + p1 * v1 + p2 * v2 + p3 * v3
+                            Z[t + 1, i] += q0 * v0 + q1 * v1 + q2 * v2 + q3 * v3
             for t in range(size):
                 z, on_t = Z[t], active[t, tile]
                 f_t, a_sq_t, a_b_t, near_t = 0.0, 0.0, 0.0, 0
@@ -155,7 +171,7 @@ def census_kernel(
             continue
 
         # Pass 2: G_S^T = mu V^T + X_S^T W, W[t, i] = c_t a_i 1[z_ti > 0] / B, ROWS rows at a time.
-        W = Z  # the pre-activations are no longer needed
+        W = Z  # the pre-activations are no longer needed (padded samples keep finite rows)
         G = np.empty((ROWS, TILE))  # ROWS rows of a tile of G_S^T
         total = 0.0
         for tile in range(tiles):
@@ -165,26 +181,22 @@ def census_kernel(
                 w, on_t, scale = W[t], active[t, tile], c[t] / size
                 for i in range(width):
                     w[i] = scale * a_t[i] if on_t[i] else 0.0
-            for first in range(0, n, ROWS):
-                rows_d = min(ROWS, n - first)
+            for first in range(0, n_pad, ROWS):
+                rows_d = min(ROWS, n_pad - first)
                 for r in range(rows_d):
-                    g, v = G[r], V_t[first + r]
                     for i in range(width):
-                        g[i] = decay * v[i]
-                for t in range(0, size - 1, 2):  # two rank-one updates per sweep
-                    w, w_next = W[t], W[t + 1]
-                    for r in range(rows_d):
-                        g, x, x_next = G[r], X_S[t, first + r], X_S[t + 1, first + r]
+                        G[r, i] = decay * V_t[first + r, i]
+                for t in range(0, size_pad, QUAD):
+                    for r in range(0, rows_d, 2):  # features e, e + 1
+                        e = first + r
+                        p0, p1, p2, p3 = X_S[t, e], X_S[t + 1, e], X_S[t + 2, e], X_S[t + 3, e]
+                        q0, q1, q2, q3 = X_S[t, e + 1], X_S[t + 1, e + 1], X_S[t + 2, e + 1], X_S[t + 3, e + 1]
                         for i in range(width):
-                            g[i] += x * w[i] + x_next * w_next[i]
-                if size % 2:
-                    w = W[size - 1]
-                    for r in range(rows_d):
-                        g, x = G[r], X_S[size - 1, first + r]
-                        for i in range(width):
-                            g[i] += x * w[i]
+                            w0, w1, w2, w3 = W[t, i], W[t + 1, i], W[t + 2, i], W[t + 3, i]
+                            G[r, i] += p0 * w0 + p1 * w1 + p2 * w2 + p3 * w3
+                            G[r + 1, i] += q0 * w0 + q1 * w1 + q2 * w2 + q3 * w3
                 for r in range(rows_d):
-                    g = G[r]
                     for i in range(width):
-                        total += g[i] * g[i]
+                        total += G[r, i] * G[r, i]
         batch_norms[model, s] = math.sqrt(total)
+

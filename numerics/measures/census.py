@@ -44,8 +44,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from numerics.measures._census_kernel import census_kernel, tiled
-from numerics.measures._inputs import as_float64_tensor, check_nonnegative, check_positive_int
+from numerics.measures._census_kernel import census_kernel, kernel_layout
+from numerics.measures._inputs import as_float64_array, check_nonnegative, check_positive_int
 
 __all__ = [
     "EpsilonBracket",
@@ -84,8 +84,8 @@ class _Net:
 
     @cached_property
     def tiles(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``V^T``, b and a in the kernel's layout (:func:`~numerics.measures._census_kernel.tiled`)."""
-        return tiled(self.V.transpose(0, 2, 1)), tiled(self.b), tiled(self.a)
+        """``V^T``, b and a in the kernel's layout (:func:`~numerics.measures._census_kernel.kernel_layout`)."""
+        return kernel_layout(self.V, self.b, self.a)
 
     @cached_property
     def decay_sq(self) -> np.ndarray:
@@ -273,43 +273,39 @@ def gaussian_comparator(shape: tuple[int, int], std: float = 0.1, seed: int = 0)
 
 def _prepare(a: Any, V: Any, b: Any, X: Any, y: Any, mu_V: Any, loss_scale: float) -> tuple[_Net, np.ndarray, np.ndarray]:
     """Validate shapes and flatten the models' leading dimensions."""
-    V_t = as_float64_tensor(V, "V")
-    if V_t.ndim < 2:
-        raise ValueError(f"V: expected shape (*L, m, n), got ndim={V_t.ndim}")
-    lead, (m, n) = tuple(V_t.shape[:-2]), tuple(V_t.shape[-2:])
-    a_t = as_float64_tensor(a, "a")
-    if a_t.ndim == V_t.ndim and a_t.shape[-2] == 1:
-        a_t = a_t.squeeze(-2)
-    b_t = as_float64_tensor(b, "b")
-    for name, tensor in (("a", a_t), ("b", b_t)):
-        if tuple(tensor.shape) != lead + (m,):
-            raise ValueError(f"{name}: expected shape {lead + (m,)} to match V {tuple(V_t.shape)}, got {tuple(tensor.shape)}")
-    mu = as_float64_tensor(mu_V, "mu_V")
-    if mu.ndim > 0 and tuple(mu.shape) != lead:
-        raise ValueError(f"mu_V: expected a scalar or shape {lead}, got {tuple(mu.shape)}")
-    X_t = as_float64_tensor(X, "X", ndim=2)
-    if X_t.shape[1] != n:
-        raise ValueError(f"X: expected {n} columns to match V {tuple(V_t.shape)}, got shape {tuple(X_t.shape)}")
-    y_t = as_float64_tensor(y, "y").reshape(-1)
-    if y_t.shape[0] != X_t.shape[0]:
-        raise ValueError(f"y: expected {X_t.shape[0]} targets to match X, got {y_t.shape[0]}")
+    V = as_float64_array(V, "V", min_ndim=2)
+    lead, (m, n) = V.shape[:-2], V.shape[-2:]
+    a = as_float64_array(a, "a")
+    if a.ndim == V.ndim and a.shape[-2] == 1:
+        a = a.squeeze(-2)
+    b = as_float64_array(b, "b")
+    for name, array in (("a", a), ("b", b)):
+        if array.shape != lead + (m,):
+            raise ValueError(f"{name}: expected shape {lead + (m,)} to match V {V.shape}, got {array.shape}")
+    mu = as_float64_array(mu_V, "mu_V")
+    if mu.ndim > 0 and mu.shape != lead:
+        raise ValueError(f"mu_V: expected a scalar or shape {lead}, got {mu.shape}")
+    X = as_float64_array(X, "X", min_ndim=2)
+    if X.ndim != 2:
+        raise ValueError(f"X: expected ndim 2, got ndim={X.ndim} (shape {X.shape})")
+    if X.shape[1] != n:
+        raise ValueError(f"X: expected {n} columns to match V {V.shape}, got shape {X.shape}")
+    y = as_float64_array(y, "y").reshape(-1)
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(f"y: expected {X.shape[0]} targets to match X, got {y.shape[0]}")
     scale = float(loss_scale)
     if not math.isfinite(scale) or scale <= 0:
         raise ValueError(f"loss_scale: must be finite and > 0, got {loss_scale!r}")
     models = math.prod(lead)
-
-    def array(tensor: torch.Tensor, *shape: int) -> np.ndarray:
-        return np.ascontiguousarray(tensor.reshape(*shape).numpy())
-
     net = _Net(
-        a=array(a_t, models, m),
-        V=array(V_t, models, m, n),
-        b=array(b_t, models, m),
-        mu=array(mu.expand(lead), models),
+        a=np.ascontiguousarray(a.reshape(models, m)),
+        V=np.ascontiguousarray(V.reshape(models, m, n)),
+        b=np.ascontiguousarray(b.reshape(models, m)),
+        mu=np.ascontiguousarray(np.broadcast_to(mu, lead).reshape(models)),
         lead=lead,
         loss_scale=scale,
     )
-    return net, array(X_t, *X_t.shape), array(y_t, -1)
+    return net, np.ascontiguousarray(X), np.ascontiguousarray(y)
 
 
 @dataclass(frozen=True)
@@ -322,11 +318,14 @@ class _Batches:
     @classmethod
     def of(cls, batches: Sequence[Any], N: int) -> _Batches:
         """Validate a sequence of index arrays (lists, arrays or tensors) into [0, N)."""
-        pieces = [np.asarray(batch).reshape(-1) for batch in batches]
-        sizes = np.array([piece.size for piece in pieces], dtype=np.int64)
+        pieces = list(batches)
+        if not all(isinstance(piece, torch.Tensor) and piece.ndim == 1 for piece in pieces):
+            pieces = [np.asarray(piece).reshape(-1) for piece in pieces]
+        sizes = np.array([piece.shape[0] for piece in pieces], dtype=np.int64)
         if sizes.size == 0 or sizes.min() == 0:
             raise ValueError("batches: must be a non-empty sequence of non-empty index arrays")
-        flat = np.concatenate(pieces)
+        # an epoch's batches as 1-d tensors (torch.randperm(N).split(B)) are joined in one call
+        flat = torch.cat(pieces).detach().cpu().numpy() if isinstance(pieces[0], torch.Tensor) else np.concatenate(pieces)
         if not np.issubdtype(flat.dtype, np.integer):
             raise ValueError(f"batches: indices must be integers, got dtype {flat.dtype}")
         if flat.min() < 0 or flat.max() >= N:
