@@ -13,10 +13,29 @@ import numpy as np
 import torch
 
 
+#: torch dtypes NumPy lacks; their tensors are widened to float64 (exactly) on the torch side
+_TORCH_ONLY_DTYPES = tuple(
+    getattr(torch, name) for name in ("bfloat16", "complex32", "float8_e4m3fn", "float8_e5m2") if hasattr(torch, name)
+)
+
+
+def host_array(tensor: torch.Tensor) -> np.ndarray:
+    """A tensor's values as a NumPy array, in its own dtype where NumPy has it, else float64.
+
+    The conversion is NumPy's (no torch kernel runs), so it does not compete for the cores
+    with a BLAS thread pool that has just finished a product, as torch's own thread pool
+    does right after one.
+    """
+    tensor = tensor.detach().cpu()
+    if tensor.dtype in _TORCH_ONLY_DTYPES:
+        tensor = tensor.to(torch.complex128 if tensor.is_complex() else torch.float64)
+    return tensor.numpy()
+
+
 def as_float64_array(value: Any, name: str, *, min_ndim: int = 0) -> np.ndarray:
     """``value`` (array-like or torch tensor) as a finite float64 NumPy array."""
     if isinstance(value, torch.Tensor):
-        value = value.detach().cpu().to(torch.float64).numpy()
+        value = host_array(value)
     array = np.asarray(value, dtype=np.float64)
     if array.ndim < min_ndim:
         raise ValueError(f"{name}: expected at least {min_ndim} dimensions, got ndim={array.ndim}")

@@ -25,10 +25,11 @@ from dataclasses import asdict, dataclass
 from os import PathLike
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import torch
 
-from numerics.measures._inputs import check_exponent
+from numerics.measures._inputs import check_exponent, host_array
 from numerics.measures.checkpoint import named_values
 from numerics.measures.spectral import (
     SPECTRUM_METHODS,
@@ -136,7 +137,7 @@ def analyze(
         if reason is not None:
             skipped.append(SkippedTensor(name, reason))
             continue
-        layers.append(_layer_report(name, value.detach().cpu(), exponents, rtol, atol, method))
+        layers.append(_layer_report(name, value, exponents, rtol, atol, method))
     return Analysis(layers, skipped)
 
 
@@ -154,7 +155,7 @@ def _skip_reason(value: Any) -> str | None:
         return "1-D tensor (bias or normalisation parameter)"
     if value.numel() == 0:
         return f"empty tensor of shape {list(value.shape)}"
-    if not bool(torch.isfinite(value).all()):
+    if not np.isfinite(host_array(value)).all():
         return "contains NaN or infinite entries"
     return None
 
@@ -177,6 +178,7 @@ def _layer_report(
         )
     s = spectrum(matrix, method)
     rank = numerical_rank(s, rtol=rtol, atol=atol)
+    entries = np.asarray(host_array(matrix), dtype=np.float64)
     return LayerReport(
         name=name,
         shape=list(tensor.shape),
@@ -184,7 +186,7 @@ def _layer_report(
         reshape=reshape,
         dtype=str(tensor.dtype).removeprefix("torch."),
         spectral_norm=float(s.top),
-        frobenius_norm=float(torch.linalg.vector_norm(matrix.to(torch.float64))),
+        frobenius_norm=float(np.linalg.norm(entries)),
         stable_rank=stable_rank(s),
         schatten={label: schatten_quasinorm(s, value) for label, value in exponents},
         rank=rank.rank,
