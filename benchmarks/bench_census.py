@@ -24,7 +24,7 @@ import torch
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.run import Timing, best_of
+from benchmarks.run import Timing, interleaved
 from numerics.measures.census import batch_gradient_norms
 
 NAME = "census"
@@ -65,9 +65,9 @@ def run(width: int = WIDTH) -> Timing:
     np.testing.assert_allclose(
         batch_gradient_norms(**net, batches=batches, mu_V=MU_V), _autograd_norms(net, batches).numpy(), rtol=1e-10
     )
-    baseline_s = best_of(lambda: _autograd_norms(net, batches), repeat=5)
-    ours_s = best_of(lambda: batch_gradient_norms(**net, batches=batches, mu_V=MU_V), repeat=7)
-    return Timing(baseline_s, ours_s)
+    return interleaved(
+        lambda: _autograd_norms(net, batches), lambda: batch_gradient_norms(**net, batches=batches, mu_V=MU_V), 15, 3
+    )
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from torch.func import jacrev
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.run import Timing, best_of
+from benchmarks.run import Timing, interleaved
 from numerics.measures.ntk import two_layer_gram
 
 NAME = "ntk"
@@ -51,9 +51,7 @@ def _jacrev_gram(a: torch.Tensor, V: torch.Tensor, b: torch.Tensor, X: torch.Ten
 def run() -> Timing:
     problem = _problem()
     np.testing.assert_allclose(two_layer_gram(**problem), _jacrev_gram(**problem).numpy(), rtol=1e-10, atol=1e-10)
-    baseline_s = best_of(lambda: _jacrev_gram(**problem), repeat=3)
-    ours_s = best_of(lambda: two_layer_gram(**problem), repeat=7)
-    return Timing(baseline_s, ours_s)
+    return interleaved(lambda: _jacrev_gram(**problem), lambda: two_layer_gram(**problem), 3, 3)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ import torch
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.run import Timing, best_of
+from benchmarks.run import Timing, interleaved
 from numerics.data import DataSpec, Split
 from numerics.models import TwoLayerReLU, init_two_layer
 from numerics.training import ChenRun
@@ -107,10 +107,7 @@ def measure(width: int = WIDTH, epochs: int = EPOCHS, repeat: int = 2) -> Timing
     check_agreement(width, split)
     runs = _runs(width, epochs, "float32")
     initials = [init_two_layer(run.seed, width, INPUTS) for run in runs]
-    return Timing(
-        baseline_s=best_of(lambda: _per_model(runs, split, initials), repeat),
-        ours_s=best_of(lambda: _batched(runs, split), repeat),
-    )
+    return interleaved(lambda: _per_model(runs, split, initials), lambda: _batched(runs, split), repeat)
 
 
 def run() -> Timing:

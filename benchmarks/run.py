@@ -53,6 +53,20 @@ def best_of(fn: Callable[[], object], repeat: int = 3) -> float:
     return best
 
 
+def interleaved(baseline: Callable[[], object], ours: Callable[[], object], rounds: int, ours_per_round: int = 1) -> Timing:
+    """Best wall times of both sides, timed in alternation over ``rounds`` rounds.
+
+    Each round times ``baseline`` once and ``ours`` ``ours_per_round`` times, so both best times
+    come from the same stretch of a shared machine whose speed drifts over seconds, rather than
+    one side's from a fast spell and the other's from a slow one.
+    """
+    baseline_s = ours_s = float("inf")
+    for _ in range(rounds):
+        baseline_s = min(baseline_s, best_of(baseline, 1))
+        ours_s = min(ours_s, best_of(ours, ours_per_round))
+    return Timing(baseline_s, ours_s)
+
+
 def available() -> dict[str, str]:
     """Benchmark name -> module name, discovered from ``bench_*.py`` files."""
     names = {}
