@@ -6,24 +6,25 @@ passes over the hidden units, :data:`TILE` units at a time:
 1. ``Z_S = X_S V^T + b`` for the batch's samples, :data:`ROWS` samples at a time so that
    their rows of ``Z_S`` stay in the L1 cache while the tile of ``V^T`` is read once per block;
    from ``Z_S`` the per-sample sums ``f(x_j)``, ``sum_i a_i^2 1[z_ij > 0]``,
-   ``sum_i a_i b_i 1[z_ij > 0]``, the near-zero count and the activation pattern (one byte per
-   sample and unit) are kept;
-2. ``G_S^T = mu_V V^T + X_S^T W`` with ``W[j, i] = c_j a_i 1[z_ij > 0] / B``, :data:`ROWS`
-   features at a time, each block squared and summed into ``||G_S||_F^2`` as soon as it is
-   complete, so ``G_S`` is never held whole.
+   ``sum_i a_i b_i 1[z_ij > 0]`` and the near-zero count are kept, and the masked output
+   weights ``A_S[j, i] = a_i 1[z_ij > 0]``;
+2. ``G_S^T = mu_V V^T + (c ⊙ X_S / B)^T A_S``, :data:`ROWS` features at a time, each block
+   squared and summed into ``||G_S||_F^2`` as soon as it is complete, so ``G_S`` is never held
+   whole. The per-sample factors ``c_j / B`` scale the rows of ``X_S`` (B x n), not those of
+   ``A_S`` (B x m), which is read as it was written.
 
-Nothing larger than one batch's activation pattern (B x m bytes) is allocated, against the
-N x m pre-activations of a tensor program. The mathematics is that of
+Nothing larger than one batch's ``A_S`` (B x m floats) is allocated, against the N x m
+pre-activations of a tensor program. The mathematics is that of
 :mod:`numerics.measures.census` (Lemma 2.2 of Chen, Yi, Yang 2024, [R+]); all arithmetic is
 float64. ``fastmath`` is restricted to reassociation and fused multiply-add, which lets the
 compiler vectorise the sums; it makes no assumption about NaN or infinity.
 
 Both products are register-blocked: each sweep over a tile updates two rows of the accumulator
-with :data:`QUAD` rank-one terms, so every load of ``V^T`` (or ``W``) feeds two FMAs and every
+with :data:`QUAD` rank-one terms, so every load of ``V^T`` (or ``A_S``) feeds two FMAs and every
 store of the accumulator carries four terms. The batch's inputs and ``V^T`` are zero-padded to
 a multiple of :data:`QUAD` samples and features, so the loops have no remainders: padded
-features add zero to ``Z_S`` and give zero rows of ``G_S^T``, and padded samples, whose inputs
-are zero, add nothing to ``G_S``.
+features add zero to ``Z_S`` and give zero rows of ``G_S^T``, and padded samples, whose rows of
+``A_S`` and factors are zero, add nothing to ``G_S``.
 """
 
 from __future__ import annotations
@@ -124,7 +125,7 @@ def census_kernel(
         active_a_sq = np.zeros(size)
         active_a_b = np.zeros(size)
         near = np.zeros(size, dtype=np.int64)
-        active = np.empty((size, tiles, TILE), dtype=np.bool_)
+        masked_a = np.zeros((tiles, size_pad, TILE))  # a_i 1[z_ti > 0]; zero rows for padded samples
         Z = np.empty((size_pad, TILE))
         for tile in range(tiles):
             width = min(TILE, m - tile * TILE)
@@ -142,12 +143,11 @@ def census_kernel(
                             Z[t, i] += p0 * v0 + p1 * v1 + p2 * v2 + p3 * v3
                             Z[t + 1, i] += q0 * v0 + q1 * v1 + q2 * v2 + q3 * v3
             for t in range(size):
-                z, on_t = Z[t], active[t, tile]
+                z, a_on = Z[t], masked_a[tile, t]
                 f_t, a_sq_t, a_b_t, near_t = 0.0, 0.0, 0.0, 0
                 for i in range(width):
-                    on = z[i] > 0.0
-                    on_t[i] = on
-                    weight = a_t[i] if on else 0.0  # a select, so that the loop vectorises
+                    weight = a_t[i] if z[i] > 0.0 else 0.0  # a select, so that the loop vectorises
+                    a_on[i] = weight
                     f_t += weight * z[i]
                     a_sq_t += weight * weight
                     a_b_t += weight * b_t[i]
@@ -170,17 +170,16 @@ def census_kernel(
         if not with_batches:
             continue
 
-        # Pass 2: G_S^T = mu V^T + X_S^T W, W[t, i] = c_t a_i 1[z_ti > 0] / B, ROWS rows at a time.
-        W = Z  # the pre-activations are no longer needed (padded samples keep finite rows)
+        # Pass 2: G_S^T = mu V^T + sum_t (c_t x_t / B) (a ⊙ 1[z_t > 0])^T, ROWS rows at a time.
+        X_c = np.zeros((size_pad, n_pad))  # rows c_t x_t / B, the coefficients of the rank-one terms
+        for t in range(size):
+            X_c[t] = (c[t] / size) * X_S[t]
         G = np.empty((ROWS, TILE))  # ROWS rows of a tile of G_S^T
         total = 0.0
         for tile in range(tiles):
             width = min(TILE, m - tile * TILE)
-            V_t, a_t = V_tiles[model, tile], a_tiles[model, tile]
-            for t in range(size):
-                w, on_t, scale = W[t], active[t, tile], c[t] / size
-                for i in range(width):
-                    w[i] = scale * a_t[i] if on_t[i] else 0.0
+            V_t = V_tiles[model, tile]
+            A_t = masked_a[tile]
             for first in range(0, n_pad, ROWS):
                 rows_d = min(ROWS, n_pad - first)
                 for r in range(rows_d):
@@ -189,10 +188,10 @@ def census_kernel(
                 for t in range(0, size_pad, QUAD):
                     for r in range(0, rows_d, 2):  # features e, e + 1
                         e = first + r
-                        p0, p1, p2, p3 = X_S[t, e], X_S[t + 1, e], X_S[t + 2, e], X_S[t + 3, e]
-                        q0, q1, q2, q3 = X_S[t, e + 1], X_S[t + 1, e + 1], X_S[t + 2, e + 1], X_S[t + 3, e + 1]
+                        p0, p1, p2, p3 = X_c[t, e], X_c[t + 1, e], X_c[t + 2, e], X_c[t + 3, e]
+                        q0, q1, q2, q3 = X_c[t, e + 1], X_c[t + 1, e + 1], X_c[t + 2, e + 1], X_c[t + 3, e + 1]
                         for i in range(width):
-                            w0, w1, w2, w3 = W[t, i], W[t + 1, i], W[t + 2, i], W[t + 3, i]
+                            w0, w1, w2, w3 = A_t[t, i], A_t[t + 1, i], A_t[t + 2, i], A_t[t + 3, i]
                             G[r, i] += p0 * w0 + p1 * w1 + p2 * w2 + p3 * w3
                             G[r + 1, i] += q0 * w0 + q1 * w1 + q2 * w2 + q3 * w3
                 for r in range(rows_d):
