@@ -12,12 +12,14 @@ W^T W, i.e. sigma_1^2; its ``stable_rank`` is ours. WeightWatcher is timed with 
 (which include its power-law fit: it has no switch to compute only these metrics); ours with
 its defaults (p = 0.5, 1, 2).
 
-Where the time goes (2 CPU cores): ours is the float64 Gram products and LAPACK's symmetric
-eigensolver, about 73 ms of our 76-89 ms, of which the 784 x 784 eigenproblem of the first
-layer is 35-41 ms; WeightWatcher spends about 146 ms in float32 SVDs (``scipy.linalg.svd``) and
-the rest of its 260-285 ms in its fits. A 5x ratio would need all four spectra in about 54 ms,
-less than the float64 Gram products and eigensolver alone take here, and lower precision would
-lose the certified 1e-6 relative accuracy of the small singular values.
+Where the time goes (2 CPU cores): nearly all of ours is the float64 Gram products and LAPACK's
+symmetric eigensolver (65-85 ms over runs; the first layer's 784 x 784 eigenproblem alone is
+33-41 ms); WeightWatcher spends about 146 ms in float32 SVDs (``scipy.linalg.svd``) and the rest
+of its 260-320 ms in its fits. On one core each, our Gram products and eigensolvers take about
+108 ms (22 + 11 + 1 and 50 + 21 + 4 ms for the three large layers), so even a perfect split over
+the two cores leaves 54 ms against WeightWatcher's 270 ms in the same session: a ratio of 5 at
+best. Lower precision would lose the certified 1e-6 relative accuracy of the small singular
+values.
 
 WeightWatcher is an optional dependency: ``pip install rankbound[bench]``.
 """
