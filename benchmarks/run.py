@@ -53,17 +53,17 @@ def best_of(fn: Callable[[], object], repeat: int = 3) -> float:
     return best
 
 
-def interleaved(baseline: Callable[[], object], ours: Callable[[], object], rounds: int, ours_per_round: int = 1) -> Timing:
-    """Best wall times of both sides, timed in alternation over ``rounds`` rounds.
+def interleaved(baseline: Callable[[], object], ours: Callable[[], object], rounds: int) -> Timing:
+    """Each side's best wall time over ``rounds`` rounds, the two timed in alternation.
 
-    Each round times ``baseline`` once and ``ours`` ``ours_per_round`` times, so both best times
-    come from the same stretch of a shared machine whose speed drifts over seconds, rather than
-    one side's from a fast spell and the other's from a slow one.
+    Alternating spreads both sides over the same stretch of a shared machine whose speed
+    drifts over seconds (a best-of series of a fast function alone can fall in one fast or slow
+    spell); both sides get the same number of draws.
     """
     baseline_s = ours_s = float("inf")
     for _ in range(rounds):
         baseline_s = min(baseline_s, best_of(baseline, 1))
-        ours_s = min(ours_s, best_of(ours, ours_per_round))
+        ours_s = min(ours_s, best_of(ours, 1))
     return Timing(baseline_s, ours_s)
 
 

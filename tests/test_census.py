@@ -195,10 +195,31 @@ def test_bad_batches_and_decay_raise_value_errors() -> None:
         batch_gradient_norms(**net, batches=[[0, 5]], mu_V=0.1)
     with pytest.raises(ValueError, match="batches: must be a non-empty sequence"):
         batch_gradient_norms(**net, batches=[], mu_V=0.1)
+    with pytest.raises(ValueError, match="batches: indices must be integers, got dtype bool"):
+        batch_gradient_norms(**net, batches=[torch.tensor([0, 1]), torch.tensor([True, False])], mu_V=0.1)
+    with pytest.raises(ValueError, match="batches: indices must be integers, got dtype float64"):
+        batch_gradient_norms(**net, batches=[[0, 1], np.array([2.0])], mu_V=0.1)
     with pytest.raises(ValueError, match="mu_V: expected a scalar"):
         batch_gradient_norms(**net, batches=[[0]], mu_V=[0.1, 0.2])
     with pytest.raises(ValueError, match="batch_size: must be <= N"):
         gradient_census(**net, batches=[[0]], mu_V=0.1, batch_size=9)
+
+
+def test_batches_of_any_integer_kind_give_the_same_norms() -> None:
+    """Lists, NumPy arrays and tensors of mixed integer dtypes (joined by NumPy) and tensors of one dtype (torch.cat)."""
+    net = make_net(N=9, n=3, m=5, seed=20)
+    reference = batch_gradient_norms(**net, batches=[np.array([0, 4, 8]), np.array([1, 2]), np.array([3, 5, 6, 7])], mu_V=0.1)
+    mixed = [[0, 4, 8], np.array([1, 2], dtype=np.int32), torch.tensor([3, 5, 6, 7], dtype=torch.uint64)]
+    uniform = [torch.tensor(batch, dtype=torch.int16) for batch in ([0, 4, 8], [1, 2], [3, 5, 6, 7])]
+    np.testing.assert_array_equal(batch_gradient_norms(**net, batches=mixed, mu_V=0.1), reference)
+    np.testing.assert_array_equal(batch_gradient_norms(**net, batches=uniform, mu_V=0.1), reference)
+
+
+def test_overflowing_terms_give_inf_not_nan() -> None:
+    """With the loss derivative c_t beyond float64, the norm is inf, and no padding turns it into NaN."""
+    net = {"a": np.full(5, 1e200), "V": np.ones((5, 3)), "b": np.zeros(5), "X": np.full((4, 3), 1e150), "y": np.zeros(4)}
+    norms = batch_gradient_norms(**net, batches=[[0, 1], [2]], mu_V=0.1)
+    assert np.all(np.isposinf(norms))
 
 
 def census_at_scale(N: int, n: int, m: int, B: int, checked: int) -> None:

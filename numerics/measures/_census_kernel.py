@@ -13,8 +13,9 @@ passes over the hidden units, :data:`TILE` units at a time:
    whole. The per-sample factors ``c_j / B`` scale the rows of ``X_S`` (B x n), not those of
    ``A_S`` (B x m), which is read as it was written.
 
-Nothing larger than one batch's ``A_S`` (B x m floats) is allocated, against the N x m
-pre-activations of a tensor program. The mathematics is that of
+Nothing larger than one batch's ``A_S`` (B x m floats, 8 B m bytes per task; N x m for the
+single batch of the whole sample) is allocated, against the N x m pre-activations of a tensor
+program. The mathematics is that of
 :mod:`numerics.measures.census` (Lemma 2.2 of Chen, Yi, Yang 2024, [R+]); all arithmetic is
 float64. ``fastmath`` is restricted to reassociation and fused multiply-add, which lets the
 compiler vectorise the sums; it makes no assumption about NaN or infinity.
@@ -120,12 +121,13 @@ def census_kernel(
             X_S[t, :n] = X[rows[t]]
 
         # Pass 1: Z_S = X_S V^T + b a tile at a time; per sample f, sum a_i^2 1[z > 0],
-        # sum a_i b_i 1[z > 0], the near-zero count, and the activation pattern.
+        # sum a_i b_i 1[z > 0] and the near-zero count, and A_S = a ⊙ 1[Z_S > 0].
         f = np.zeros(size)
         active_a_sq = np.zeros(size)
         active_a_b = np.zeros(size)
         near = np.zeros(size, dtype=np.int64)
-        masked_a = np.zeros((tiles, size_pad, TILE))  # a_i 1[z_ti > 0]; zero rows for padded samples
+        # A_S, zero in the padded rows; without batch norms one tile of it, overwritten tile by tile
+        masked_a = np.zeros((tiles if with_batches else 1, size_pad, TILE))
         Z = np.empty((size_pad, TILE))
         for tile in range(tiles):
             width = min(TILE, m - tile * TILE)
@@ -143,7 +145,7 @@ def census_kernel(
                             Z[t, i] += p0 * v0 + p1 * v1 + p2 * v2 + p3 * v3
                             Z[t + 1, i] += q0 * v0 + q1 * v1 + q2 * v2 + q3 * v3
             for t in range(size):
-                z, a_on = Z[t], masked_a[tile, t]
+                z, a_on = Z[t], masked_a[tile if with_batches else 0, t]
                 f_t, a_sq_t, a_b_t, near_t = 0.0, 0.0, 0.0, 0
                 for i in range(width):
                     weight = a_t[i] if z[i] > 0.0 else 0.0  # a select, so that the loop vectorises
@@ -173,7 +175,7 @@ def census_kernel(
         # Pass 2: G_S^T = mu V^T + sum_t (c_t x_t / B) (a ⊙ 1[z_t > 0])^T, ROWS rows at a time.
         X_c = np.zeros((size_pad, n_pad))  # rows c_t x_t / B, the coefficients of the rank-one terms
         for t in range(size):
-            X_c[t] = (c[t] / size) * X_S[t]
+            X_c[t, :n] = (c[t] / size) * X_S[t, :n]  # padded features stay 0 even if c_t overflows
         G = np.empty((ROWS, TILE))  # ROWS rows of a tile of G_S^T
         total = 0.0
         for tile in range(tiles):

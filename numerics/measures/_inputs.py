@@ -13,21 +13,20 @@ import numpy as np
 import torch
 
 
-#: torch dtypes NumPy lacks; their tensors are widened to float64 (exactly) on the torch side
-_TORCH_ONLY_DTYPES = tuple(
-    getattr(torch, name) for name in ("bfloat16", "complex32", "float8_e4m3fn", "float8_e5m2") if hasattr(torch, name)
-)
+#: torch dtypes that NumPy has; tensors of other floating (complex) dtypes are widened first
+_NUMPY_FLOATING_DTYPES = (torch.float16, torch.float32, torch.float64, torch.complex64, torch.complex128)
 
 
 def host_array(tensor: torch.Tensor) -> np.ndarray:
-    """A tensor's values as a NumPy array, in its own dtype where NumPy has it, else float64.
+    """A tensor's values as a NumPy array, in its own dtype where NumPy has it.
 
-    The conversion is NumPy's (no torch kernel runs), so it does not compete for the cores
-    with a BLAS thread pool that has just finished a product, as torch's own thread pool
-    does right after one.
+    Floating dtypes NumPy lacks (bfloat16, the float8 family) are widened exactly to float64,
+    complex32 to complex128. Otherwise the values are handed over as they are, and what follows
+    runs in NumPy rather than in torch's thread pool, which right after a BLAS product has to
+    wait for the cores that OpenBLAS's threads are still spinning on.
     """
     tensor = tensor.detach().cpu()
-    if tensor.dtype in _TORCH_ONLY_DTYPES:
+    if (tensor.is_floating_point() or tensor.is_complex()) and tensor.dtype not in _NUMPY_FLOATING_DTYPES:
         tensor = tensor.to(torch.complex128 if tensor.is_complex() else torch.float64)
     return tensor.numpy()
 

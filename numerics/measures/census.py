@@ -319,15 +319,19 @@ class _Batches:
     def of(cls, batches: Sequence[Any], N: int) -> _Batches:
         """Validate a sequence of index arrays (lists, arrays or tensors) into [0, N)."""
         pieces = list(batches)
-        if not all(isinstance(piece, torch.Tensor) and piece.ndim == 1 for piece in pieces):
+        # an epoch's batches as 1-d tensors of one dtype (torch.randperm(N).split(B)) are joined
+        # by one torch.cat; anything else goes piece by piece through NumPy
+        joined = all(isinstance(piece, torch.Tensor) and piece.ndim == 1 for piece in pieces)
+        joined = joined and len({piece.dtype for piece in pieces}) == 1
+        if not joined:
             pieces = [np.asarray(piece).reshape(-1) for piece in pieces]
         sizes = np.array([piece.shape[0] for piece in pieces], dtype=np.int64)
         if sizes.size == 0 or sizes.min() == 0:
             raise ValueError("batches: must be a non-empty sequence of non-empty index arrays")
-        # an epoch's batches as 1-d tensors (torch.randperm(N).split(B)) are joined in one call
-        flat = torch.cat(pieces).detach().cpu().numpy() if isinstance(pieces[0], torch.Tensor) else np.concatenate(pieces)
-        if not np.issubdtype(flat.dtype, np.integer):
-            raise ValueError(f"batches: indices must be integers, got dtype {flat.dtype}")
+        for dtype in {piece.dtype for piece in pieces}:  # per piece: concatenation turns booleans into integers
+            if not _is_integer_dtype(dtype):
+                raise ValueError(f"batches: indices must be integers, got dtype {dtype}")
+        flat = torch.cat(pieces).cpu().numpy() if joined else np.concatenate(pieces)
         if flat.min() < 0 or flat.max() >= N:
             raise ValueError(f"batches: indices must lie in [0, {N})")
         return cls(flat.astype(np.int64), sizes)
@@ -454,3 +458,10 @@ def _combinations(N: int, size: int) -> Iterator[np.ndarray]:
 def _shaped(net: _Net, values: np.ndarray) -> np.ndarray:
     """(models, ...) array -> array with the models' leading shape restored."""
     return values.reshape(net.lead + values.shape[1:])
+
+
+def _is_integer_dtype(dtype: np.dtype | torch.dtype) -> bool:
+    """Whether a NumPy or torch dtype is an integer type (booleans are not)."""
+    if isinstance(dtype, torch.dtype):
+        return not (dtype.is_floating_point or dtype.is_complex or dtype == torch.bool)
+    return bool(np.issubdtype(dtype, np.integer))
