@@ -96,7 +96,7 @@ def run() -> Timing:
             return weightwatcher.WeightWatcher(model=model).analyze()
 
     _check_shared_metrics(analyze(model), theirs())
-    return interleaved(theirs, lambda: analyze(model), 5)
+    return interleaved(theirs, lambda: analyze(model), 3, 3)
 
 
 if __name__ == "__main__":

@@ -66,7 +66,7 @@ def run(width: int = WIDTH) -> Timing:
         batch_gradient_norms(**net, batches=batches, mu_V=MU_V), _autograd_norms(net, batches).numpy(), rtol=1e-10
     )
     return interleaved(
-        lambda: _autograd_norms(net, batches), lambda: batch_gradient_norms(**net, batches=batches, mu_V=MU_V), 21
+        lambda: _autograd_norms(net, batches), lambda: batch_gradient_norms(**net, batches=batches, mu_V=MU_V), 9, 3
     )
 
 

@@ -51,7 +51,7 @@ def _jacrev_gram(a: torch.Tensor, V: torch.Tensor, b: torch.Tensor, X: torch.Ten
 def run() -> Timing:
     problem = _problem()
     np.testing.assert_allclose(two_layer_gram(**problem), _jacrev_gram(**problem).numpy(), rtol=1e-10, atol=1e-10)
-    return interleaved(lambda: _jacrev_gram(**problem), lambda: two_layer_gram(**problem), 5)
+    return interleaved(lambda: _jacrev_gram(**problem), lambda: two_layer_gram(**problem), 2, 3)
 
 
 if __name__ == "__main__":
