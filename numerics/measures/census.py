@@ -328,10 +328,11 @@ class _Batches:
         sizes = np.array([piece.shape[0] for piece in pieces], dtype=np.int64)
         if sizes.size == 0 or sizes.min() == 0:
             raise ValueError("batches: must be a non-empty sequence of non-empty index arrays")
-        for dtype in {piece.dtype for piece in pieces}:  # per piece: concatenation turns booleans into integers
-            if not _is_integer_dtype(dtype):
+        flat = torch.cat(pieces).detach().cpu().numpy() if joined else np.concatenate(pieces)
+        # each piece's dtype (one when joined): concatenation would turn booleans into integers
+        for dtype in {flat.dtype} if joined else {piece.dtype for piece in pieces}:
+            if not np.issubdtype(dtype, np.integer):
                 raise ValueError(f"batches: indices must be integers, got dtype {dtype}")
-        flat = torch.cat(pieces).cpu().numpy() if joined else np.concatenate(pieces)
         if flat.min() < 0 or flat.max() >= N:
             raise ValueError(f"batches: indices must lie in [0, {N})")
         return cls(flat.astype(np.int64), sizes)
@@ -458,10 +459,3 @@ def _combinations(N: int, size: int) -> Iterator[np.ndarray]:
 def _shaped(net: _Net, values: np.ndarray) -> np.ndarray:
     """(models, ...) array -> array with the models' leading shape restored."""
     return values.reshape(net.lead + values.shape[1:])
-
-
-def _is_integer_dtype(dtype: np.dtype | torch.dtype) -> bool:
-    """Whether a NumPy or torch dtype is an integer type (booleans are not)."""
-    if isinstance(dtype, torch.dtype):
-        return not (dtype.is_floating_point or dtype.is_complex or dtype == torch.bool)
-    return bool(np.issubdtype(dtype, np.integer))
