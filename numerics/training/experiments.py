@@ -41,6 +41,7 @@ from tqdm.auto import tqdm
 from numerics.data import Split, load_split
 from numerics.store import CHECKPOINTS, RUNS, CorruptEntryWarning, ResultStore, content_key
 from numerics.training.config import Preset
+from numerics.training.decay import DecayResolution, run_decay_resolutions
 from numerics.training.groups import PLANNERS
 from numerics.training.loop import train_group
 from numerics.training.specs import TRAINING_CODE_VERSION, RunSpec
@@ -81,6 +82,16 @@ class RunResult:
     @property
     def kind(self) -> str:
         return self.spec.KIND
+
+    @property
+    def decay_resolutions(self) -> list[DecayResolution]:
+        """Each decay rate of the run against its dtype's resolution (:mod:`numerics.training.decay`)."""
+        return [DecayResolution(**entry) for entry in self.metadata["decay_resolution"]]
+
+    @property
+    def inert_decays(self) -> list[DecayResolution]:
+        """The decays below the resolution of the weights at the initial learning rate (never reliably applied)."""
+        return [resolution for resolution in self.decay_resolutions if resolution.inert]
 
     def split(self, data_dir: str | os.PathLike[str] | None = None) -> Split:
         """The data split the run was trained on (reloaded; deterministic from ``spec.data``)."""
@@ -165,6 +176,7 @@ def _train_group(
                 "torch": torch.__version__,
                 "code_version": TRAINING_CODE_VERSION,
                 "epochs_run": outcome.epochs_run,
+                "decay_resolution": [resolution.to_json() for resolution in run_decay_resolutions(spec)],
                 "group": {"members": keys, "resumed_from_epoch": resumed_from, "wall_s": wall},
             },
         }

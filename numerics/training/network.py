@@ -7,8 +7,10 @@ B.1], one-hot labels, the output layer V fixed).
 
 The M models' losses are summed before one backward pass; since no parameter is shared,
 each model receives exactly its own gradient. The update is PyTorch's SGD with weight decay,
-:math:`\\theta \\leftarrow (1 - \\eta\\mu)\\theta - \\eta\\nabla L_S(\\theta)`, applied to every trained
-weight and bias. Losses of a batch S of size B with K outputs and one-hot :math:`e_{y_j}`:
+computed as ``torch.optim.SGD(weight_decay=mu)`` computes it in the parameters' dtype,
+:math:`d = \\nabla L_S(\\theta) + \\mu\\theta`, :math:`\\theta \\leftarrow \\theta - \\eta d`, applied to every
+trained weight and bias (the factor :math:`1 - \\eta\\mu` is never formed: see
+:mod:`numerics.training.decay`). Losses of a batch S of size B with K outputs and one-hot :math:`e_{y_j}`:
 
 * ``cross_entropy``: :math:`\\frac1B\\sum_{j} -\\log \\mathrm{softmax}(f(x_j))_{y_j}`;
 * ``square``: :math:`\\frac1B\\sum_{j} \\|f(x_j) - e_{y_j}\\|_2^2`;
@@ -76,8 +78,7 @@ class NetworkSGD:
             tensor.requires_grad_(True)
 
     def set_learning_rates(self, lr: Tensor) -> None:
-        self._lr = lr.to(self.model.weights[0])
-        self._decay = 1 - self._lr * self.weight_decay
+        self._neg_lr = -lr.to(self.model.weights[0])
 
     def step(self, batch: Tensor) -> Tensor:
         x = self.data.x_train[batch]
@@ -88,7 +89,8 @@ class NetworkSGD:
         with torch.no_grad():
             for parameter, gradient in zip(parameters, gradients):
                 shape = (-1,) + (1,) * (parameter.dim() - 1)
-                parameter.mul_(self._decay.view(shape)).addcmul_(gradient, self._lr.view(shape), value=-1)
+                direction = gradient.addcmul(parameter, self.weight_decay.view(shape))
+                parameter.addcmul_(direction, self._neg_lr.view(shape))
         return losses.detach()
 
     @torch.no_grad()

@@ -1,4 +1,8 @@
-"""A plain per-model training loop for Chen et al.'s network: the yardstick of the batched one.
+"""Plain per-model training loops with ``torch.optim.SGD``: the yardsticks of the batched trainers.
+
+:func:`train_two_layer_reference` for Chen et al.'s network, :func:`train_mlp_reference` for the
+deep ReLU MLPs; the identity tests compare them with the batched trainers in float32 and float64
+for learning-rate-times-decay products from 1e-12 to 1e-1.
 
 ``nn.Module`` + ``torch.optim.SGD`` with one parameter group per weight (so a, V, b get their
 own weight decay) + ``StepLR`` + a ``DataLoader`` fed the same batches as
@@ -16,7 +20,7 @@ import torch
 from torch.nn import functional as F
 from torch.utils.data import DataLoader, Sampler, TensorDataset
 
-from numerics.models import TwoLayerReLU
+from numerics.models import MLP, TwoLayerReLU
 from numerics.training.loop import epoch_batches
 
 
@@ -77,3 +81,39 @@ def train_two_layer_reference(
             epoch_loss[epoch] += loss.item() / len(sampler)
         scheduler.step()
     return {key: getattr(net, key).detach().numpy().copy() for key in ("a", "V", "b")}, epoch_loss
+
+
+def train_mlp_reference(
+    initial: dict[str, np.ndarray],
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    *,
+    depth: int,
+    weight_decay: float,
+    lr: float,
+    epochs: int,
+    batch_size: int,
+    seed: int,
+    loss: str = "cross_entropy",
+    dtype: torch.dtype = torch.float64,
+) -> dict[str, np.ndarray]:
+    """Train one bias-free ReLU MLP from ``initial`` (``A1``..``A<depth>``) with ``torch.optim.SGD``; return its final weights.
+
+    ``loss``: ``cross_entropy`` or ``square`` (:math:`\\frac1B\\sum_j\\|f(x_j) - e_{y_j}\\|^2`), as
+    :func:`numerics.training.network.batched_loss`; constant learning rate.
+    """
+    names = [f"A{layer + 1}" for layer in range(depth)]
+    net = MLP.from_arrays([initial[name] for name in names], dtype=dtype)
+    optimizer = torch.optim.SGD(net.parameters(), lr=lr, weight_decay=weight_decay)
+    x, y = torch.as_tensor(x_train, dtype=dtype), torch.as_tensor(y_train)
+    for epoch in range(epochs):
+        for batch in epoch_batches(seed, epoch, len(y), batch_size):
+            optimizer.zero_grad()
+            outputs = net(x[batch])
+            if loss == "cross_entropy":
+                value = F.cross_entropy(outputs, y[batch])
+            else:
+                value = (outputs - F.one_hot(y[batch], outputs.shape[1]).to(outputs)).square().sum(dim=1).mean()
+            value.backward()
+            optimizer.step()
+    return {name: weight.detach().numpy().copy() for name, weight in zip(names, net.layer_weights())}

@@ -6,10 +6,13 @@ Chen, Yi, Yang (2024), Eq. 9 [R+, notes A.6], with the batch loss of Eq. 8 [R+, 
     L_S = \\frac1B \\sum_{j\\in S} (f(x_j) - y_j)^2 + \\frac{\\mu_V}{2}\\|V\\|_F^2
           + \\frac{\\mu_a}{2}\\|a\\|^2 + \\frac{\\mu_b}{2}\\|b\\|^2,
 
-    V \\leftarrow (1 - \\eta\\mu_V) V - \\frac{\\eta}{B}\\sum_{j\\in S} u_j x_j^\\top, \\qquad
+    V \\leftarrow V - \\eta\\Big(\\frac{1}{B}\\sum_{j\\in S} u_j x_j^\\top + \\mu_V V\\Big), \\qquad
     u_j = 2 (f(x_j) - y_j)\\,(a^\\top \\odot 1[V x_j + b > 0])
 
-and likewise for a and b. Whether the paper decays a and b is [N]; the default
+and likewise for a and b, computed as ``torch.optim.SGD(weight_decay=mu)`` computes it in the
+parameters' dtype: the decay is folded into the gradient, :math:`d = \\nabla + \\mu\\theta`, then
+:math:`\\theta \\leftarrow \\theta - \\eta d`. The factor :math:`1 - \\eta\\mu` is never formed (in
+float32 it is exactly 1 for :math:`\\eta\\mu < 2^{-25}`; see :mod:`numerics.training.decay`). Whether the paper decays a and b is [N]; the default
 :math:`\\mu_a = \\mu_b = \\mu_V` is what ``torch.optim.SGD(weight_decay=mu)`` on all parameters does.
 
 The gradients are in closed form (Lemma 2.2) and computed for all M models with batched
@@ -73,9 +76,9 @@ class TwoLayerSGD:
     def set_learning_rates(self, lr: Tensor) -> None:
         lr = lr.to(self.model.a)
         inputs = self.model.hidden.shape[1] - 1
-        factors = 1 - lr[:, None] * self.decays  # (M, 3): V, a, b
-        self._hidden_decay = torch.cat([factors[:, :1].expand(-1, inputs), factors[:, 2:]], dim=1).unsqueeze(2)
-        self._a_decay = factors[:, 1:2]
+        mu_v, mu_a, mu_b = self.decays.unbind(dim=1)
+        self._hidden_mu = torch.cat([mu_v[:, None].expand(-1, inputs), mu_b[:, None]], dim=1).unsqueeze(2)  # (M, n+1, 1)
+        self._a_mu = mu_a[:, None]
         self._neg_lr = -lr[:, None]
 
     def step(self, batch: Tensor) -> Tensor:
@@ -88,9 +91,10 @@ class TwoLayerSGD:
         coefficients = residual.mul_(2.0 / size)
         mask = z.sign_()
         gradient = torch.bmm(x.mul_(coefficients.unsqueeze(2)).transpose(1, 2), mask, out=self._buffer("g", hidden.shape))
-        grad_a = torch.linalg.vecdot(hidden, gradient, dim=1)
-        hidden.mul_(self._hidden_decay).addcmul_(gradient, (a * self._neg_lr).unsqueeze(1))
-        a.mul_(self._a_decay).addcmul_(grad_a, self._neg_lr)
+        direction_a = torch.linalg.vecdot(hidden, gradient, dim=1).addcmul_(a, self._a_mu)
+        direction = gradient.mul_(a.unsqueeze(1)).addcmul_(hidden, self._hidden_mu)
+        hidden.addcmul_(direction, self._neg_lr.unsqueeze(2))
+        a.addcmul_(direction_a, self._neg_lr)
         return loss
 
     def _metrics(self, x: Tensor, y: Tensor) -> dict[str, Tensor]:

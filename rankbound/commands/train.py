@@ -48,6 +48,8 @@ def train_command(preset: str, device: str, data_dir: Path | None, download: boo
         raise click.BadParameter(f"{unknown[0]!r} is not an experiment of preset {loaded.name} ({', '.join(loaded.experiments)})", param_hint="--only")
     if device == "cuda" and not torch.cuda.is_available():
         raise click.BadParameter("no CUDA device is available to this torch build", param_hint="--device")
+    for name in only or tuple(loaded.experiments):
+        _warn_inert_decays(name, loaded[name].runs)
     start = time.perf_counter()
     totals = {"trained": 0, "reused": 0, "diverged": 0}
     for name in only or tuple(loaded.experiments):
@@ -69,3 +71,19 @@ def train_command(preset: str, device: str, data_dir: Path | None, download: boo
         f"preset {loaded.name}: trained {totals['trained']}, reused {totals['reused']}, diverged {totals['diverged']}; "
         f"wall time {time.perf_counter() - start:.1f} s; store {store}"
     )
+
+
+def _warn_inert_decays(experiment: str, runs: tuple) -> None:
+    """One warning line per run whose weight decay is below the resolution of its dtype."""
+    from numerics.training.decay import run_decay_resolutions
+
+    for run in runs:
+        inert = [resolution for resolution in run_decay_resolutions(run) if resolution.inert]
+        if inert:
+            label = ", ".join(f"{key}={value}" for key, value in run.canonical().items() if key in run.PER_MODEL)
+            click.echo(
+                f"Warning: {experiment} run ({label}, dtype {run.dtype}): weight decay numerically inert: "
+                + "; ".join(resolution.describe() for resolution in inert)
+                + '. Set dtype = "float64" to apply it.',
+                err=True,
+            )
