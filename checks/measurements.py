@@ -70,8 +70,8 @@ def _chen_points(context: CheckContext, experiment: str) -> list[CriticalPoint]:
     points = []
     extra = EXTRA_BATCHES[context.scale]
     for run in context.runs(experiment):
-        if run.status != "finished":
-            continue
+        if run.status != "finished" or run.inert_decays:
+            continue  # an inert decay was not reliably applied: the census needs the mu_V actually used
         split = run.split(context.data_dir)
         a, V, b = (np.asarray(run.weights[k], dtype=np.float64) for k in ("a", "V", "b"))
         B, mu = run.spec.batch_size, float(run.spec.mu_v)
@@ -124,6 +124,10 @@ def _chen_table(context: CheckContext, experiment: str) -> pd.DataFrame:
             "seed": run.spec.seed,
             "width": run.spec.width,
             "status": run.status,
+            "epochs": run.spec.epochs,
+            "steps": run.spec.epochs * (run.spec.data.n_train // run.spec.batch_size),
+            "decay_inert": bool(run.inert_decays),
+            "epoch_loss": np.asarray(history["epoch_loss"], dtype=float),
             "stable_rank": float(stable_rank(V)),
             "numerical_rank": numerical_rank(V).rank,
             "sigma": singular_values(V),
@@ -170,6 +174,7 @@ class Projection:
     """Label energies of one net's Jacobian at one time (``stage``: init / final)."""
 
     corruption: float
+    seed: int
     stage: str
     information: float  #: ||Pi_I y|| / ||y||
     nuisance: float  #: ||Pi_N y|| / ||y||
@@ -201,6 +206,7 @@ def _projections(context: CheckContext) -> list[Projection]:
             result.append(
                 Projection(
                     corruption=float(run.spec.data.label_noise),
+                    seed=int(run.spec.seed),
                     stage=stage,
                     information=of_labels.norm_information / of_labels.norm_y,
                     nuisance=of_labels.norm_nuisance / of_labels.norm_y,
@@ -214,11 +220,12 @@ def _projections(context: CheckContext) -> list[Projection]:
 
 
 def projection_table(context: CheckContext) -> pd.DataFrame:
-    """The Tables 1-2 analogue: one row per (corruption, stage)."""
+    """The Tables 1-2 analogue: one row per (corruption, seed, stage)."""
     return pd.DataFrame(
         [
             {
                 "corruption": p.corruption,
+                "seed": p.seed,
                 "stage": p.stage,
                 "info_y": p.information,
                 "nuisance_y": p.nuisance,

@@ -144,14 +144,26 @@ def test_ntk_identity_holds_and_detects_a_wrong_scale(tiny, monkeypatch):
 
 
 # ------------------------------------------------------------------ Chen claims
-def _fake_table(stable_rank, train_mse, gap) -> pd.DataFrame:
+def _fake_table(stable_rank, train_mse, gap, seeds=(0, 1, 2), still_falling=False) -> pd.DataFrame:
+    """A mu_V sweep at B = 16 with the given seed means; seed s adds s * 1e-3 (a small seed-to-seed spread)."""
     mus = [1e-4, 1e-3, 1e-2, 1e-1, 1.0][: len(stable_rank)]
-    return pd.DataFrame(
+    loss = np.linspace(1.0, 0.5, 100) if still_falling else np.full(100, 0.5)
+    rows = [
         {
-            "experiment": "chen_california", "mu_v": mus, "batch_size": 16, "seed": 0, "width": 64, "status": "finished",
-            "stable_rank": stable_rank, "train_mse": train_mse, "gap": gap,
+            "experiment": "chen_california", "mu_v": mu, "batch_size": 16, "seed": seed, "width": 64, "status": "finished",
+            "epochs": 100, "steps": 2500, "decay_inert": False, "epoch_loss": loss,
+            "stable_rank": rank + seed * 1e-3, "train_mse": mse + seed * 1e-3, "gap": g + seed * 1e-3,
         }
-    )
+        for seed in seeds
+        for mu, rank, mse, g in zip(mus, stable_rank, train_mse, gap)
+    ]
+    return pd.DataFrame(rows)
+
+
+def _claims(table: pd.DataFrame, claims):  # noqa: ANN001, ANN202
+    context = CheckContext.from_preset(TINY)
+    context.memo(("chen_table", "chen_california"), lambda: table)
+    return claims(context, "chen_california")
 
 
 @pytest.mark.parametrize(
@@ -159,19 +171,51 @@ def _fake_table(stable_rank, train_mse, gap) -> pd.DataFrame:
     [([6.0, 5.0, 3.0, 1.8, 1.1], "holds"), ([3.0, 3.5, 4.0, 4.5, 5.0], "violated"), ([6.0, 5.5, 5.0, 4.0, 3.0], "inconclusive")],
 )
 def test_stable_rank_claim_logic(ranks, expected):
-    context = CheckContext.from_preset(TINY)
-    table = _fake_table(ranks, [0.1, 0.2, 0.3, 0.4, 0.5], [0.0] * 5)
-    context.memo(("chen_table", "chen_california"), lambda: table)
-    (record,) = experiments.stable_rank_claims(context, "chen_california")
+    (record,) = _claims(_fake_table(ranks, [0.1, 0.2, 0.3, 0.4, 0.5], [0.0] * 5), experiments.stable_rank_claims)
     assert record.verdict == expected and record.kind == "claim"
+    assert "95% seed bootstrap, 3 seeds" in record.reason
+
+
+def test_one_seed_decides_no_claim():
+    (record,) = _claims(_fake_table([3.0, 3.5, 4.0, 4.5, 5.0], [0.1] * 5, [0.0] * 5, seeds=(0,)), experiments.stable_rank_claims)
+    assert record.verdict == "inconclusive" and "1 seeds" in record.reason
+
+
+def test_a_contradiction_needs_trained_networks():
+    table = _fake_table([3.0, 3.5, 4.0, 4.5, 5.0], [0.1] * 5, [0.0] * 5, still_falling=True)
+    (record,) = _claims(table, experiments.stable_rank_claims)
+    assert record.verdict == "inconclusive" and "not trained enough" in record.reason and "last tenth" in record.reason
+
+
+def test_inert_decays_are_left_out_and_counted():
+    table = _fake_table([6.0, 5.0, 3.0, 1.8, 1.1], [0.1, 0.2, 0.3, 0.4, 0.5], [0.0] * 5)
+    table.loc[table["mu_v"] == 1e-4, "decay_inert"] = True
+    (record,) = _claims(table, experiments.stable_rank_claims)
+    assert record.verdict == "holds" and "3 runs left out: weight decay below the dtype's resolution" in record.coverage
+    assert 1e-4 not in record.details["stable_rank_by_mu"]
 
 
 def test_ambiguous_best_gap_is_inconclusive():
-    context = CheckContext.from_preset(TINY)
     table = _fake_table([5, 4, 3, 2, 1], [0.1, 0.2, 0.3, 0.4, 0.5], [0.05, 0.0, 0.03, 0.02, -0.04])
-    context.memo(("chen_table", "chen_california"), lambda: table)
-    rises, best = experiments.mse_claims(context, "chen_california")
+    rises, best = _claims(table, experiments.mse_claims)
     assert rises.verdict == "holds" and best.verdict == "inconclusive"
+
+
+def test_batch_size_claim_under_both_protocols():
+    sweep = _fake_table([5, 4, 3, 2, 1.01], [0.1, 0.2, 0.3, 0.4, 0.5], [0.05, 0.04, 0.03, 0.02, 0.01])
+    rows = []
+    for seed in (0, 1, 2):
+        for B, epochs, steps, rank in [(8, 100, 5000, 1.0), (32, 100, 1200, 2.0), (64, 100, 600, 4.0), (8, 50, 2500, 1.0), (32, 200, 2500, 1.01), (64, 400, 2500, 1.02)]:
+            rows.append({**sweep.iloc[0].to_dict(), "mu_v": 1.0, "batch_size": B, "seed": seed, "epochs": epochs, "steps": steps, "stable_rank": rank + seed * 1e-3, "gap": 0.01})
+    table = pd.concat([sweep, pd.DataFrame(rows)], ignore_index=True)
+    records = _claims(table, experiments.batch_size_claims)
+    verdicts = {(r.details["protocol"], "stable rank" in r.reason.split(":")[0]): r.verdict for r in records}
+    assert verdicts == {
+        ("equal epochs", True): "violated",
+        ("equal epochs", False): "holds",
+        ("equal optimiser steps", True): "holds",
+        ("equal optimiser steps", False): "holds",
+    }
 
 
 def test_claims_on_tiny_runs_are_decided_from_the_table(tiny):
@@ -209,3 +253,32 @@ def test_unknown_preset_is_a_usage_error(tmp_path):
 
     result = CliRunner().invoke(cli, ["check", "--preset", str(tmp_path / "missing.toml")])
     assert result.exit_code == 2 and "Error" in result.output
+
+
+# ------------------------------------------------------------------ judging over seeds
+def test_seed_bootstrap_interval_brackets_the_estimate_and_needs_three_seeds():
+    from checks.over_seeds import decide, rank_trend
+
+    rng = np.random.default_rng(1)
+    rows = pd.DataFrame([{"seed": s, "x": x, "y": x + rng.normal(scale=0.5)} for s in range(6) for x in range(5)])
+    trend = rank_trend(rows, "x", "y")
+    assert trend.lower <= trend.value <= trend.upper and trend.seeds == 6 and trend.lower > 0
+    assert decide(trend, +1) is True and decide(trend, -1) is False
+    noise = rows.assign(y=rng.normal(size=len(rows)))
+    assert decide(rank_trend(noise, "x", "y"), +1) is None
+    two = rank_trend(rows[rows["seed"] < 2], "x", "y")
+    assert np.isnan(two.lower) and decide(two, +1) is None
+
+
+def test_undertraining_criteria():
+    from checks.over_seeds import loss_still_falling, undertrained
+
+    loss = np.linspace(2.0, 1.0, 100)  # last tenth: 10 epochs, windows of 2
+    start, end = loss[90:92].mean(), loss[98:].mean()
+    assert loss_still_falling(loss) == pytest.approx((start - end) / start, rel=1e-12)
+    assert loss_still_falling(np.full(50, 0.3)) == 0.0
+    flat = {"epoch_loss": np.full(50, 0.3), "test_accuracy": [0.9]}
+    assert undertrained([flat, flat]) is None
+    assert "still lose" in undertrained([{"epoch_loss": np.linspace(2.0, 1.0, 100)}] * 2)
+    assert "near chance" in undertrained([{**flat, "test_accuracy": [0.2]}] * 3, classes=10)
+    assert undertrained([{**flat, "test_accuracy": [0.5]}] * 3, classes=10) is None

@@ -15,6 +15,15 @@ A preset is a TOML document with one table per experiment::
     mu_v = [0.1]
     batch_size = [8, 16, 32]
     data = { label_noise = [0.0, 0.5] }   # data fields can be swept too
+    [[chen_california.sweep]]
+    mu_v = [0.1]
+    batch_size = [8, 32]
+    equal_steps_batch_size = 16   # not an axis: scales each run's epochs to equal optimiser steps
+
+``equal_steps_batch_size = B0`` in a sweep gives every run of that sweep
+``round(epochs * (n_train // B0) / (n_train // B))`` epochs, so that it takes as many optimiser
+steps as a run of batch size B0 with the shared ``epochs`` (equal within one epoch's steps):
+the equal-steps protocol of a batch-size ablation, beside the equal-epochs one.
 
 An experiment's runs are the union of its sweeps (a run in two sweeps is trained once); with
 no sweep it is the single run the shared fields describe. Shipped presets: ``quick`` and
@@ -78,6 +87,19 @@ def _sweep_axes(sweep: dict[str, Any], where: str) -> list[tuple[tuple[str, ...]
     return axes
 
 
+EQUAL_STEPS = "equal_steps_batch_size"
+
+
+def _equal_steps_epochs(fields: dict[str, Any], reference: Any, where: str) -> int:
+    """Epochs giving a run of ``fields["batch_size"]`` the steps of ``reference``-sized batches."""
+    require(is_int(reference) and reference >= 1, f"{where}.{EQUAL_STEPS}", reference, f"{EQUAL_STEPS} >= 1 (an integer)")
+    rows = fields.get("data", {}).get("n_train")
+    batch_size, epochs = fields.get("batch_size"), fields.get("epochs")
+    require(is_int(rows) and is_int(batch_size) and is_int(epochs), where, EQUAL_STEPS, "data.n_train, batch_size and epochs set (integers)")
+    require(1 <= reference <= rows and 1 <= batch_size <= rows, where, EQUAL_STEPS, f"1 <= batch sizes <= data.n_train = {rows}")
+    return max(1, round(epochs * (rows // reference) / (rows // batch_size)))
+
+
 def _build_run(cls: type[RunSpec], fields: dict[str, Any]) -> RunSpec:
     known = cls.field_names()
     unknown = sorted(set(fields) - set(known))
@@ -108,7 +130,9 @@ def parse_experiment(name: str, table: dict[str, Any]) -> ExperimentConfig:
         template = {key: value for key, value in table.items() if key not in EXPERIMENT_KEYS}
         runs: dict[str, RunSpec] = {}
         for index, sweep in enumerate(sweeps):
-            axes = _sweep_axes(sweep, f"sweep[{index}]")
+            require(isinstance(sweep, dict), f"sweep[{index}]", sweep, "a table")
+            reference = sweep.get(EQUAL_STEPS)
+            axes = _sweep_axes({key: value for key, value in sweep.items() if key != EQUAL_STEPS}, f"sweep[{index}]")
             for values in itertools.product(*(values for _, values in axes)):
                 fields = copy.deepcopy(template)
                 for path, value in zip((path for path, _ in axes), values):
@@ -116,6 +140,8 @@ def parse_experiment(name: str, table: dict[str, Any]) -> ExperimentConfig:
                     for key in path[:-1]:
                         target = target.setdefault(key, {})
                     target[path[-1]] = value
+                if reference is not None:
+                    fields["epochs"] = _equal_steps_epochs(fields, reference, f"sweep[{index}]")
                 run = _build_run(RUN_KINDS[kind], fields)
                 runs.setdefault(json.dumps(run.canonical(), sort_keys=True), run)
     except ValueError as error:
