@@ -14,6 +14,7 @@ from torch_tasks import chen_run, ledent_run, oymak_run
 from numerics.data import DataSpec, load_split
 from numerics.models import MLP, BatchedTwoLayerReLU
 from numerics.training import load_preset, parse_preset
+from numerics.training.decay import run_decay_resolutions
 from numerics.training.experiments import plan_groups
 from numerics.training.groups import plan_chen, plan_ledent, plan_oymak
 from numerics.training.loop import Schedule, epoch_batches, train_group
@@ -181,13 +182,19 @@ def test_shipped_presets_describe_every_experiment() -> None:
     expected = {"chen_california", "chen_mnist", "oymak", "ledent", "generalization_chen", "generalization_deep"}
     assert set(paper.experiments) == set(quick.experiments) == expected
     california = paper["chen_california"].runs
-    assert {(r.width, r.epochs, r.data.n_train, r.data.n_test, r.lr_decay, r.lr_decay_every) for r in california} == {
-        (8192, 5000, 1800, 600, 0.95, 200)
-    }
+    assert {(r.width, r.data.n_train, r.data.n_test, r.lr_decay, r.lr_decay_every) for r in california} == {(8192, 1800, 600, 0.95, 200)}
+    # equal epochs, and equal optimiser steps (epochs scaled by the steps per epoch, 1800 // B)
+    steps = {(r.batch_size, r.epochs) for r in california if r.mu_v == 0.1}
+    assert steps == {(B, 5000) for B in (8, 16, 32, 64, 128)} | {(8, 2489), (32, 10000), (64, 20000), (128, 40000)}
+    assert all(r.dtype == "float64" and r.seed in (0, 1, 2) for r in california)
     assert sorted({r.mu_v for r in california if r.batch_size == 16}) == [1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0]
     assert sorted({r.batch_size for r in california}) == [8, 16, 32, 64, 128]
     mnist = paper["chen_mnist"].runs
     assert {(r.width, r.epochs, r.data.n_train, r.data.n_test) for r in mnist} == {(32768, 2000, 9000, 1000)}
+    for name in ("chen_california", "chen_mnist", "oymak"):  # the claims are judged over three seeds
+        assert {r.seed for r in paper[name].runs} == {r.seed for r in quick[name].runs} == {0, 1, 2}
+    inert = [(name, r) for name in paper.experiments for r in paper[name].runs if any(d.inert for d in run_decay_resolutions(r))]
+    assert inert == []  # every decay of the shipped presets is resolved by its dtype
     assert sorted({r.data.label_noise for r in paper["oymak"].runs}) == [0.0, 0.25, 0.5, 0.75, 1.0]
     assert {r.weight_decay > 0 for r in paper["ledent"].runs} == {False, True}
     for name in quick.experiments:  # quick keeps the protocol, reduces sizes
@@ -244,3 +251,17 @@ def test_preset_files_errors(tmp_path) -> None:  # noqa: ANN001
     broken.write_text("[e\nkind=")
     with pytest.raises(ValueError, match="not valid TOML"):
         load_preset(broken)
+
+
+def test_equal_steps_sweep_scales_epochs_by_the_steps_per_epoch() -> None:
+    def experiment(reference: int) -> dict:
+        return {
+            "kind": "chen", "width": 4, "epochs": 10, "lr": 1e-2, "data": {"name": "california", "n_train": 100, "n_test": 20},
+            "sweep": [{"mu_v": [0.1], "batch_size": [5, 20, 40], "equal_steps_batch_size": reference}],
+        }
+
+    # B = 10 takes 100 // 10 = 10 steps per epoch, 100 in all; B = 5: 20 per epoch, 5 epochs; B = 20: 5, 20 epochs; B = 40: 2, 50 epochs
+    preset = parse_preset({"e": experiment(10)}, "t")
+    assert [(r.batch_size, r.epochs) for r in preset["e"].runs] == [(5, 5), (20, 20), (40, 50)]
+    with pytest.raises(ValueError, match=r"sweep\[0\]\.equal_steps_batch_size=0 violates equal_steps_batch_size >= 1"):
+        parse_preset({"e": experiment(0)}, "t")
