@@ -261,3 +261,7 @@ def test_a_directory_or_a_fifo_is_named_as_such(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     with pytest.raises(CheckpointError, match="pipe: not a regular file"):
         named_values(fifo)
+    with pytest.raises(CheckpointError, match="File name too long"):
+        named_values(tmp_path / ("x" * 300))
+    with pytest.raises(CheckpointError, match="embedded null byte"):
+        named_values("model\0.pt")

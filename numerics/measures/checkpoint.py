@@ -52,7 +52,7 @@ def named_values(source: str | PathLike[str] | torch.nn.Module | Mapping[str, An
     except FileNotFoundError:
         raise CheckpointError(f"{path}: no such file") from None
     except (OSError, ValueError) as error:  # ValueError: an embedded NUL byte
-        raise CheckpointError(f"{path!r}: {getattr(error, 'strerror', None) or error}") from None
+        raise CheckpointError(f"{str(path)!r}: {getattr(error, 'strerror', None) or error}") from None
     if stat.S_ISDIR(mode):
         raise CheckpointError(f"{path}: is a directory, not a checkpoint file")
     if not stat.S_ISREG(mode):
