@@ -11,7 +11,7 @@ For every run of the experiment it
 
 1. computes the run key, :func:`run_key` (content hash of the canonical run spec salted with
    :data:`~numerics.training.specs.TRAINING_CODE_VERSION`), and reuses a finished entry of the
-   store when its checksum verifies;
+   store when its checksum verifies and it holds a run record;
 2. puts the missing runs that share a group signature into groups of at most
    ``group_size`` models, each trained as one batched tensor program (groups are independent
    :func:`joblib.Parallel` tasks: ``n_jobs``, or a ``joblib.parallel_config`` backend such as
@@ -43,10 +43,21 @@ from numerics.store import CHECKPOINTS, RUNS, CorruptEntryWarning, ResultStore, 
 from numerics.training.config import Preset
 from numerics.training.decay import DecayResolution, run_decay_resolutions
 from numerics.training.groups import PLANNERS
-from numerics.training.loop import train_group
+from numerics.training.loop import CHECKPOINT_LAYOUT, train_group
 from numerics.training.specs import TRAINING_CODE_VERSION, RunSpec
 
 DEFAULT_CHECKPOINT_EVERY_S = 120.0
+
+#: the layout of a stored run record (see :data:`numerics.store.Layout`)
+RUN_RECORD_LAYOUT = {
+    "config": dict,
+    "status": str,
+    "history": {str: np.ndarray},
+    "weights": {str: np.ndarray},
+    "initial_weights": {str: np.ndarray},
+    "final_epoch_batches": np.ndarray,
+    "metadata": dict,
+}
 
 
 @dataclass(frozen=True)
@@ -112,7 +123,7 @@ def plan_groups(specs: Sequence[RunSpec], group_size: int) -> list[list[RunSpec]
 
 
 def _load_finished(store: ResultStore, spec: RunSpec, key: str) -> dict[str, Any] | None:
-    record = store.load(RUNS, key)
+    record = store.load(RUNS, key, RUN_RECORD_LAYOUT)
     if record is not None and record.get("config") != spec.canonical():
         store.discard(RUNS, key)
         warnings.warn(f"results store entry {key} holds another run's config; recomputing", CorruptEntryWarning, stacklevel=3)
@@ -138,7 +149,7 @@ def _train_group(
     group_key = content_key({"code": TRAINING_CODE_VERSION, "group": keys})
     splits = [load_split(spec.data, data_dir, download=download) for spec in specs]
     plan = PLANNERS[specs[0].KIND](specs, splits, device)
-    resume = store.load(CHECKPOINTS, group_key)
+    resume = store.load(CHECKPOINTS, group_key, CHECKPOINT_LAYOUT)
     resumed_from = resume["loop"]["epoch"] if resume is not None else 0
     bar = tqdm(total=plan.schedule.epochs, initial=resumed_from, desc=label, unit="epoch", disable=not progress, leave=False)
 
@@ -173,7 +184,7 @@ def _train_group(
                 **plan.description,
                 "dtype": spec.dtype,
                 "device": str(device),
-                "torch": torch.__version__,
+                "torch": str(torch.__version__),
                 "code_version": TRAINING_CODE_VERSION,
                 "epochs_run": outcome.epochs_run,
                 "decay_resolution": [resolution.to_json() for resolution in run_decay_resolutions(spec)],

@@ -141,6 +141,13 @@ def _stop(trainable: BatchedTrainable, state: LoopState, finite: np.ndarray) -> 
     state.active = [model for position, model in enumerate(state.active) if finite[position]]
 
 
+#: the layout of a :func:`checkpoint_payload` (see :data:`numerics.store.Layout`)
+CHECKPOINT_LAYOUT = {
+    "loop": {"epoch": int, "active": list, "histories": list, "stopped": dict},
+    "weights": {str: np.ndarray},
+}
+
+
 def checkpoint_payload(state: LoopState, trainable: BatchedTrainable) -> dict[str, Any]:
     """A plain-data snapshot of the loop and the weights, for :func:`train_group`'s ``resume``."""
     return {"loop": asdict(state), "weights": trainable.state()}

@@ -1,4 +1,8 @@
-"""``rankbound analyze CHECKPOINT``: spectral quantities of every weight matrix of a torch model."""
+"""``rankbound analyze CHECKPOINT``: spectral quantities of every weight matrix of a torch model.
+
+The checkpoint is read as data only (:mod:`numerics.measures.checkpoint`): nothing stored in it,
+TorchScript code included, is executed.
+"""
 
 from __future__ import annotations
 
@@ -32,6 +36,11 @@ def analyze_command(
     checkpoint: str, exponents: str, rtol: str | None, atol: str | None, method: str, as_json: bool
 ) -> None:
     """Analyse CHECKPOINT: a state_dict file (torch.save(model.state_dict(), path)) or a TorchScript archive.
+
+    Nothing in the file is executed. A state_dict is loaded with torch.load(weights_only=True);
+    a TorchScript archive is never passed to torch.jit.load (which runs the archive's code):
+    the tensors of its saved module state are read from its records and named by attribute
+    path, as in state_dict(), plus any tensor attribute that is not a parameter or buffer.
 
     One row per weight matrix (conv kernels as (out, in*kh*kw) reshapes): spectral and Frobenius
     norms, stable rank, Schatten-p norms, numerical rank and its tolerance, effective rank and
