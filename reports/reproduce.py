@@ -14,7 +14,6 @@ import json
 import re
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +32,7 @@ from numerics.measures.spectral import numerical_rank, stable_rank
 from reports.assemble import CLAIM_VERDICTS, PAPER_SAYS, claim_text
 from reports.experiment_figures import bound_figures, chen_figures, oymak_figures
 from reports.model import Figure
+from reports.outputs import clean_after_kill, make_staging, move_into_place
 
 SCHATTEN_TABLE_P = (0.5, 1.0, 2.0)
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -383,7 +383,11 @@ BUILDERS: dict[str, tuple[tuple[str, ...], Callable[[CheckContext, Path], Reprod
 
 
 def reproduce(context: CheckContext, out_dir: Path, only: Sequence[str] = ()) -> list[Path]:
-    """Write ``out_dir/<experiment>/`` for every experiment of the preset (or those in ``only``)."""
+    """Write ``out_dir/<experiment>/`` for every experiment of the preset (or those in ``only``).
+
+    Each folder is built in a staging directory next to it and moved into place when complete
+    (:mod:`reports.outputs`), so a failure or a kill never leaves a half folder.
+    """
     unknown = sorted(set(only) - set(BUILDERS))
     if unknown:
         raise KeyError(f"no reproduction named {', '.join(unknown)}; choose from {', '.join(BUILDERS)}")
@@ -392,15 +396,15 @@ def reproduce(context: CheckContext, out_dir: Path, only: Sequence[str] = ()) ->
         if (only and name not in only) or not all(context.has_experiment(e) for e in experiments):
             continue
         out_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=out_dir, prefix=f".{name}.") as staging:
-            folder = Path(staging) / name
+        target = out_dir / name
+        clean_after_kill(target)
+        staging = make_staging(target)
+        try:
+            folder = staging / name
             folder.mkdir()
-            _write(build(context, Path(staging)), folder)
-            target = out_dir / name
-            backup = out_dir / f".{name}.previous"
-            if target.exists():
-                target.rename(backup)
-            folder.rename(target)
-            shutil.rmtree(backup, ignore_errors=True)
-        written.append(out_dir / name)
+            _write(build(context, staging), folder)
+            move_into_place(folder, target, staging)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        written.append(target)
     return written
