@@ -151,6 +151,8 @@ def chen(context: CheckContext, experiment: str, directory: Path, lr_note: str =
 
 def _oymak_regime(table: pd.DataFrame) -> str:
     """What moved during training on clean labels: the residual's projection, and the labels' (the Jacobian's top space)."""
+    if table.empty:
+        return "no Oymak net could be measured: every run diverged (see the verdicts)"
     clean = table[table["corruption"] == table["corruption"].min()].set_index("stage")
     return (
         f"clean labels: the residual's energy on the information space goes {clean.at['init', 'info_r']:.3f} -> {clean.at['final', 'info_r']:.3f} "
@@ -277,7 +279,8 @@ def ledent(context: CheckContext, directory: Path) -> Reproduction:
 def _tightest(records: Sequence[Verdict]) -> str:
     """How many records say something (hold non-vacuously), and each explicit family's smallest margin ratio."""
     counts = pd.Series([r.verdict for r in records]).value_counts()
-    ratios = pd.DataFrame({"family": f"{r.statement} [{r.form}]", "ratio": r.ratio} for r in records if r.verdict in ("holds", "vacuous", "violated"))
+    decided = [{"family": f"{r.statement} [{r.form}]", "ratio": r.ratio} for r in records if r.verdict in ("holds", "vacuous", "violated")]
+    ratios = pd.DataFrame(decided, columns=["family", "ratio"])  # no rows when every run diverged
     best = ratios.groupby("family")["ratio"].max().sort_values(ascending=False)
     return (
         f"{counts.get('holds', 0)} of {len(records)} records hold non-vacuously, {counts.get('vacuous', 0)} hold only vacuously, "
