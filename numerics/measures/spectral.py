@@ -122,9 +122,9 @@ def binary_scaled(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     ``e`` (integer array of the batch shape) puts the largest ``|a_ij|`` of each ``A_s`` in
     [1/2, 1); ``e = 0`` for a zero matrix. Multiplying by a power of two is exact, except that
-    entries below ``2^-1074`` of ``2^e`` (more than 1e308 times smaller than the largest) are
-    rounded into the subnormal range or to zero, an absolute change of at most ``2^-1075``
-    per entry of ``A_s``: about 1e-308 of its spectral norm, which is >= 1/2.
+    entries below ``2^-1022`` of ``2^e`` (about 1e-308 of the largest) become subnormal or zero
+    and are rounded: an absolute change of at most ``2^-1075`` per entry of ``A_s``, some 1e-323
+    of its spectral norm, which is >= 1/2.
     """
     _, exponent = np.frexp(np.max(np.abs(A), axis=(-2, -1)))
     return np.ldexp(A, -exponent[..., None, None]), exponent.astype(np.int64)
@@ -212,11 +212,11 @@ def schatten_quasinorm(A: Any, p: float) -> float | np.ndarray:
     ratio_sum = _ratio_power_sum(s, p)
     with np.errstate(over="ignore"):
         factor = ratio_sum ** (1.0 / p)
-    # past float64 (p near 0): r_p^(1/p) = 2^whole * 2^fraction, whole capped beyond any float64 exponent
-    log2_factor = np.log2(np.maximum(ratio_sum, 1.0)) / p  # r_p >= 1 unless A = 0
-    whole = np.where(np.isfinite(factor), 0.0, np.minimum(np.floor(log2_factor), 4096.0))
-    mantissa = np.where(np.isfinite(factor), factor, np.exp2(log2_factor - whole))
-    return _out(_unscaled(s.scaled[..., 0] * mantissa, s.exponent + whole.astype(np.int64)))
+        # past float64 (p near 0): r_p^(1/p) = 2^whole * 2^fraction, whole capped beyond any float64 exponent
+        log2_factor = np.log2(np.maximum(ratio_sum, 1.0)) / p  # r_p >= 1 unless A = 0
+        whole = np.where(np.isfinite(factor), 0.0, np.minimum(np.floor(log2_factor), 4096.0))
+        mantissa = np.where(np.isfinite(factor), factor, np.exp2(log2_factor - whole))
+        return _out(_unscaled(s.scaled[..., 0] * mantissa, s.exponent + whole.astype(np.int64)))
 
 
 def rank_proxy(A: Any, p: float) -> float | np.ndarray:
