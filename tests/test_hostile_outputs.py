@@ -1,8 +1,8 @@
 """Output paths that cannot be written are refused before any work (issue 13, section 5).
 
 ``rankbound report`` and ``rankbound reproduce`` used to find a bad ``--out`` only after
-training; each probe here must fail at once with exit status 2, one ``Error:`` line naming
-``--out``, and no results store created (nothing was trained).
+training, and ``rankbound train`` a bad ``--store`` with a traceback; each probe here must fail
+at once with exit status 2, one ``Error:`` line naming the option, and nothing trained.
 """
 
 from __future__ import annotations
@@ -63,3 +63,14 @@ def test_check_writable_accepts_creatable_paths_and_creates_nothing(tmp_path: Pa
     (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
     with pytest.raises(OutputDirectoryError, match="dangling is not a directory"):
         check_writable(tmp_path / "dangling")
+
+
+@pytest.mark.parametrize("case", ["under a file", "deep under a file", "in /proc"])
+def test_train_refuses_an_unwritable_store_before_training(tmp_path: Path, case: str) -> None:
+    cases = bad_outputs(tmp_path)
+    if case not in cases:
+        pytest.skip("no /proc")
+    store, message = cases[case]
+    result = CliRunner().invoke(cli, ["train", "--preset", str(TINY_PRESET), "--store", str(store)])
+    assert result.exit_code == 2 and "--store" in result.stderr and message in result.stderr, result.output
+    assert "Traceback" not in result.output
