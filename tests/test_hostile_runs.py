@@ -218,3 +218,34 @@ def test_report_is_built_around_the_bad_runs(hostile: tuple[Path, Path], tmp_pat
     assert result.exit_code == 0, result.output
     tex = (out / "report.tex").read_text()
     assert "training diverged after" in tex and (out / "figures" / "chen_california_stable_rank.pdf").is_file()
+
+
+ALL_DIVERGED_CHEN = """
+[chen_california]
+kind = "chen"
+width = 16
+epochs = 2
+lr = 3.0
+eval_every = 1
+[chen_california.data]
+name = "california"
+n_train = 64
+n_test = 32
+[[chen_california.sweep]]
+mu_v = [1e-4, 1e-2, 1.0]
+batch_size = [16]
+"""
+
+
+def test_claims_and_figures_without_a_single_finished_run(tmp_path: Path) -> None:
+    from reports.experiment_figures import chen_figures
+
+    preset = tmp_path / "diverging.toml"
+    preset.write_text(ALL_DIVERGED_CHEN)
+    context = CheckContext.from_preset(preset, store=tmp_path / "store")
+    assert {run.status for run in context.runs("chen_california")} == {"diverged"}
+    report = run_checks(context, ("chen.stable_rank", "chen.mse", "chen.gradients", "chen.batch_size", "lowrank.trained"))
+    assert [r.check for r in report.records] == ["chen.stable_rank", "chen.mse", "chen.mse", "chen.gradients", "chen.gradients"]
+    for record in report.records:
+        assert record.verdict == "inconclusive" and "with finished runs" in record.reason and "3 of 3 runs did not finish" in record.reason
+    assert chen_figures(context, tmp_path, "chen_california") == []

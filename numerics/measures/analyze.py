@@ -266,6 +266,6 @@ def _stated(value: mpmath.mpf) -> float | str:
     """``value`` as a float where float64 holds it at full precision (0 or a normal number), else
     as a decimal string of 17 significant digits."""
     number = float(value)
-    if number == 0 and value == 0 or _NORMAL_RANGE[0] <= abs(number) <= _NORMAL_RANGE[1]:
+    if (number == 0 and value == 0) or _NORMAL_RANGE[0] <= abs(number) <= _NORMAL_RANGE[1]:
         return number
     return _WIDE.nstr(value, 17)
