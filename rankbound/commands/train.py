@@ -33,12 +33,20 @@ DEFAULT_STORE = Path("results")
 )
 @click.option("--only", multiple=True, metavar="EXPERIMENT", help="Train only this experiment (repeatable).")
 def train_command(preset: str, device: str, data_dir: Path | None, download: bool, store: Path, only: tuple[str, ...]) -> None:
-    """Train every experiment of a preset, reusing finished runs and resuming interrupted ones."""
+    """Train every experiment of a preset, reusing finished runs and resuming interrupted ones.
+
+    The store must be a directory this process can write (or create); that is checked first.
+    """
     import torch
 
     from numerics.data import DataError
     from numerics.training import load_preset, run_experiment
+    from reports.outputs import OutputDirectoryError, check_writable
 
+    try:
+        check_writable(store)
+    except OutputDirectoryError as error:
+        raise click.BadParameter(str(error), param_hint="--store") from None
     try:
         loaded = load_preset(preset)
     except ValueError as error:
