@@ -268,6 +268,8 @@ def _train_jobs(jobs: list[GroupJob], store: ResultStore, workers: Workers, prog
     train = functools.partial(_train_group, progress=progress and in_process, on_epoch=on_epoch if in_process else None)
     trained: dict[str, dict[str, Any]] = {}
     finished: list[GroupJob] = []
+    if jobs:
+        workers.start()
     bar = tqdm(total=len(jobs), desc=f"groups on {workers.describe()}", unit="group", disable=not progress or in_process or not jobs, leave=False)
     try:
         with bar:

@@ -146,12 +146,13 @@ class Workers:
         return not self.distributed and joblib.effective_n_jobs(self.jobs) == 1
 
     def describe(self) -> str:
-        if self._client is not None:
-            return f"the Dask cluster of {self._client.scheduler.address}"
+        """Where the jobs run, in words."""
         if self.scheduler == LOCAL:
-            return f"a local Dask cluster of {self.jobs or joblib.cpu_count()} worker processes"
+            return f"a local Dask cluster of {self._local_workers()} worker processes"
         if self.scheduler is not None:
             return f"the Dask cluster at {self.scheduler}"
+        if self._client is not None:
+            return f"the Dask cluster at {self._address(self._client)}"
         return "this process" if self.in_process else f"{joblib.effective_n_jobs(self.jobs)} local processes"
 
     def run(self, function: Callable[[J], R], jobs: Sequence[J]) -> Iterator[tuple[J, R]]:
@@ -196,15 +197,24 @@ class Workers:
                 yield futures[future], result
         except Exception as error:
             if _connection_lost(client, error):
-                raise SchedulerLost(f"lost the Dask scheduler at {self._address(client)} ({type(error).__name__}: {error})") from None
+                reason = getattr(error, "reason", None) or type(error).__name__
+                raise SchedulerLost(f"lost the Dask scheduler at {self._address(client)} ({reason})") from None
             raise
         finally:
             client.cancel([future for future in futures if not future.done()])
+
+    def _local_workers(self) -> int:
+        return self.jobs if self.jobs not in (None, -1) else joblib.cpu_count()
 
     def broadcast(self, function: Callable[..., object], *args: object) -> None:
         """Call ``function(*args)`` once in every Dask worker; nothing otherwise (local workers share this machine)."""
         if self.distributed:
             self.client().run(function, *args, on_error="ignore")
+
+    def start(self) -> None:
+        """Connect to the scheduler (start the LocalCluster) now rather than on the first job; nothing without Dask."""
+        if self.distributed:
+            self.client()
 
     def client(self) -> Any:
         """The Dask client, connected (or its LocalCluster started) on first use."""
@@ -216,7 +226,7 @@ class Workers:
             raise SchedulerUnreachable(f"scheduler={self.scheduler!r} needs dask.distributed: {INSTALL_HINT}") from None
         if self.scheduler == LOCAL:
             cluster = LocalCluster(
-                n_workers=self.jobs if self.jobs not in (None, -1) else joblib.cpu_count(),
+                n_workers=self._local_workers(),
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=None,
@@ -269,7 +279,8 @@ def _connection_lost(client: Any, error: BaseException) -> bool:
 @contextmanager
 def _quiet_dask_logs() -> Iterator[None]:
     """Silence Dask's reconnect and shutdown noise (tracebacks of cancelled reconnects) while closing."""
-    loggers = [logging.getLogger(name) for name in ("distributed", "tornado", "asyncio")]
+    names = [name for name in logging.root.manager.loggerDict if name.split(".")[0] in ("distributed", "tornado", "asyncio")]
+    loggers = [logging.getLogger(name) for name in ("distributed", "tornado", "asyncio", *names)]
     levels = [logger.level for logger in loggers]
     for logger in loggers:
         logger.setLevel(logging.CRITICAL + 1)
@@ -278,4 +289,3 @@ def _quiet_dask_logs() -> Iterator[None]:
     finally:
         for logger, level in zip(loggers, levels):
             logger.setLevel(level)
-
