@@ -16,11 +16,12 @@ next one arrives::
   single-threaded worker processes on this machine (default: one per usable core);
 * ``Workers(client=client)``: an existing ``dask.distributed.Client`` (not closed here).
 
-A Dask client is connected (a LocalCluster started) on the first :meth:`Workers.run` that
-has work, not before. Results travel back to this process, so workers need no shared
+A Dask client is connected (a LocalCluster started) by :meth:`Workers.start` or the first
+:meth:`Workers.run` that has work, not before. Results travel back to this process, so workers need no shared
 filesystem. A worker that dies while running a job (killed, out of memory) is replaced and
-the scheduler gives its job to another worker; after ``distributed.scheduler.allowed-failures``
-(default 3) deaths the job fails with :class:`WorkersError`. Losing the scheduler raises
+the scheduler gives its job to another worker; when more than
+``distributed.scheduler.allowed-failures`` (default 3) workers died running it, the job fails
+with :class:`WorkersError`. Losing the scheduler raises
 :class:`SchedulerLost` at once; the results yielded before remain with the caller.
 
 Thread budget (:func:`threads_per_job`): a job running in a worker process limits torch's
@@ -33,8 +34,8 @@ s the job slots on that machine: N for ``jobs=N``, and on a Dask cluster the sum
 ``nthreads`` of the workers that share the job's host, as the scheduler lists them when
 :meth:`Workers.run` starts (a worker that joins later counts its own ``nthreads``). So N
 workers on one machine use at most c threads in all. Jobs run in this process keep torch's
-settings. Torch may split large float reductions differently with another number of threads,
-so results can differ in the last bits between thread budgets (:data:`THREADS_NOTE`).
+settings. Torch splits large float reductions across its threads, so a result computed with
+another number of threads can differ in the last bits; equal thread counts give equal bits.
 """
 
 from __future__ import annotations
@@ -57,10 +58,6 @@ LOCAL = "local"
 CONNECT_TIMEOUT_S = 20
 #: seconds to wait for a client or LocalCluster to shut down
 CLOSE_TIMEOUT_S = 20
-THREADS_NOTE = (
-    "torch splits large reductions across its intra-op threads, so float results can differ in "
-    "the last bits between thread counts; runs are bit-identical for equal thread counts"
-)
 INSTALL_HINT = "install the Dask extra: pip install 'rankbound[dask]'"
 
 
@@ -111,10 +108,13 @@ def _on_dask_worker(function: Callable[[J], R], job: J, slots_by_host: dict[str,
 
 
 def _slots_by_host(client: Any) -> dict[str, int]:
-    """The scheduler's workers' ``nthreads`` summed per host."""
+    """The cluster's workers' ``nthreads`` summed per host."""
+    from distributed.comm import get_address_host
+
     slots: dict[str, int] = {}
-    for info in client.scheduler_info(n_workers=-1)["workers"].values():
-        slots[info["host"]] = slots.get(info["host"], 0) + info["nthreads"]
+    for address, nthreads in client.nthreads().items():
+        host = get_address_host(address)
+        slots[host] = slots.get(host, 0) + nthreads
     return slots
 
 
@@ -181,27 +181,31 @@ class Workers:
         client = self.client()
         slots = _slots_by_host(client)
         batch = uuid.uuid4().hex[:8]
-        futures = {
+        pending = {
             client.submit(_on_dask_worker, function, job, slots, key=f"rankbound-job-{batch}-{index}", pure=False): job
             for index, job in enumerate(jobs)
         }
         try:
-            for future in as_completed(futures):
+            for future in as_completed(list(pending)):
+                job = pending.pop(future)
                 try:
                     result = future.result()
                 except KilledWorker as error:
                     raise WorkersError(
-                        f"a job killed every worker that ran it ({error}); a worker running out of memory "
-                        "is the usual cause: give workers more memory or train smaller groups"
+                        f"the workers running a job died more than distributed.scheduler.allowed-failures times ({error}); "
+                        "running out of memory is the usual cause: give workers more memory or train smaller groups"
                     ) from None
-                yield futures[future], result
+                finally:
+                    future.release()  # the result leaves the worker's memory
+                yield job, result
         except Exception as error:
             if _connection_lost(client, error):
                 reason = getattr(error, "reason", None) or type(error).__name__
                 raise SchedulerLost(f"lost the Dask scheduler at {self._address(client)} ({reason})") from None
             raise
         finally:
-            client.cancel([future for future in futures if not future.done()])
+            if pending and client.status == "running":
+                client.cancel(list(pending))
 
     def _local_workers(self) -> int:
         return self.jobs if self.jobs not in (None, -1) else joblib.cpu_count()
