@@ -38,6 +38,8 @@ def chen_figures(context: CheckContext, directory: Path, experiment: str) -> lis
         return []
     table = chen_table(context, experiment)
     sweep = _sweep_rows(table)
+    if sweep.empty:  # every run of the sweep diverged: nothing to draw
+        return []
     label = experiment.replace("chen_", "").replace("california", "California Housing").replace("mnist", "MNIST").replace("_", " ")
     width = int(sweep["width"].iloc[0])
     batch = int(sweep["batch_size"].iloc[0])
@@ -174,8 +176,9 @@ def bound_figures(context: CheckContext, directory: Path) -> list[Figure]:
 
 
 def oymak_figures(context: CheckContext, directory: Path) -> list[Figure]:
-    """Jacobian spectra and label projections for clean and corrupted labels (Oymak et al.)."""
-    if not context.has_experiment("oymak"):
+    """Jacobian spectra and label projections for clean and corrupted labels (Oymak et al.);
+    none when no run could be measured (all diverged)."""
+    if not context.has_experiment("oymak") or not projections(context):
         return []
     spectra = {f"{p.stage}, {p.corruption:.0%} corrupted": p.singular_values for p in projections(context) if p.corruption in (0.0, 0.5)}
     table = projection_table(context)

@@ -48,18 +48,25 @@ def report_command(preset: str, out_dir: Path, store: Path, data_dir: Path | Non
     """Train (or reuse) the preset's experiments, run every check, and write the report.
 
     Writes OUT/report.tex, OUT/figures/*.pdf and OUT/report.pdf (latexmk, pdflatex). A failed
-    run never leaves a half report: the output is built aside and moved into place. Without
-    LaTeX the .tex and figures are written and the command says how to compile them.
+    run never leaves a half report: the output is built aside and moved into place. OUT is
+    checked (a directory a build may replace, in a writable parent) before any training.
+    Without LaTeX the .tex and figures are written and the command says how to compile them;
+    when LaTeX fails or writes no PDF the command exits 1.
     """
     from checks.context import CheckContext
     from checks.profiles import load_profile
     from checks.registry import run_checks
     from reports.assemble import assemble
-    from reports.build import ReportBuildError, build_report
+    from reports.build import ReportBuildError, build_report, check_output
+    from reports.outputs import OutputDirectoryError
     from reports.provenance import collect_provenance
 
     load_profile()
     watch = _Stopwatch()
+    try:
+        check_output(out_dir)
+    except (FileExistsError, OutputDirectoryError) as error:
+        raise InputError(f"--out: {error}") from None
     try:
         context = CheckContext.from_preset(preset, store=store, data_dir=data_dir, download=download, device=device, **training_options(), progress=True)
     except (ValueError, FileNotFoundError) as error:
@@ -79,8 +86,8 @@ def report_command(preset: str, out_dir: Path, store: Path, data_dir: Path | Non
         except ReportBuildError as error:
             click.echo(f"Error: LaTeX failed:\n{error}", err=True)
             sys.exit(1)
-        except FileExistsError as error:
-            raise InputError(str(error)) from None
+        except (FileExistsError, OutputDirectoryError) as error:
+            raise InputError(f"--out: {error}") from None
     counts = report.counts()
     click.echo(f"wrote {result.tex}" + (f" and {result.pdf}" if result.pdf else ""))
     click.echo(", ".join(f"{counts.get(v, 0)} {v}" for v in ("holds", "violated", "vacuous", "inconclusive")) + f"; {sum(watch.seconds.values()):.0f} s in all")

@@ -24,13 +24,19 @@ DEFAULT_PRESET = Path(__file__).resolve().parents[2] / "reports" / "reproduction
 def reproduce_command(preset: str, out_dir: Path, only: tuple[str, ...], store: Path, data_dir: Path | None, download: bool, device: str) -> None:
     """Write OUT/<experiment>/: summary.md, CSV/JSON tables and figures, from the results store.
 
-    Runs missing from the store are trained first (at paper scale this wants a GPU).
+    Runs missing from the store are trained first (at paper scale this wants a GPU); OUT is
+    checked (a directory that exists or can be created, writable) before that.
     """
     from checks.context import CheckContext
     from checks.profiles import load_profile
+    from reports.outputs import OutputDirectoryError, check_writable
     from reports.reproduce import reproduce
 
     load_profile()
+    try:
+        check_writable(out_dir)
+    except OutputDirectoryError as error:
+        raise InputError(f"--out: {error}") from None
     try:
         context = CheckContext.from_preset(preset, store=store, data_dir=data_dir, download=download, device=device, **training_options(), progress=True, scale="paper")
         written = reproduce(context, out_dir, only)

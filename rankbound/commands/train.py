@@ -40,15 +40,21 @@ def train_command(preset: str, device: str, data_dir: Path | None, download: boo
 
     The missing runs of all the experiments are trained as one sweep of groups, here or on
     workers (--jobs, --scheduler); the runs of each group are stored as soon as it finishes.
+    The store must be a directory this process can write (or create); that is checked first.
     """
     import torch
 
     from numerics.data import DataError
     from numerics.training import load_preset, run_preset
+    from reports.outputs import OutputDirectoryError, check_writable
 
     options = training_options()
     workers = options["workers"]
 
+    try:
+        check_writable(store)
+    except OutputDirectoryError as error:
+        raise click.BadParameter(str(error), param_hint="--store") from None
     try:
         loaded = load_preset(preset)
     except ValueError as error:
