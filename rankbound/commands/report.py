@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from rankbound.commands.errors import InputError
+from rankbound.commands.workers import training_options, worker_options
 
 
 class _Stopwatch:
@@ -35,6 +36,7 @@ class _Stopwatch:
 
 
 @click.command("report")
+@worker_options
 @click.option("--preset", default="quick", show_default=True, metavar="quick|paper|FILE", help="Preset of the experiments (trained runs are reused from --store).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("report"), show_default=True, help="Output directory: report.tex, figures/, report.pdf.")
 @click.option("--store", type=click.Path(file_okay=False, path_type=Path), default=Path("results"), show_default=True, help="Results store of the trained runs.")
@@ -66,12 +68,11 @@ def report_command(preset: str, out_dir: Path, store: Path, data_dir: Path | Non
     except (FileExistsError, OutputDirectoryError) as error:
         raise InputError(f"--out: {error}") from None
     try:
-        context = CheckContext.from_preset(preset, store=store, data_dir=data_dir, download=download, device=device, progress=True)
+        context = CheckContext.from_preset(preset, store=store, data_dir=data_dir, download=download, device=device, **training_options(), progress=True)
     except (ValueError, FileNotFoundError) as error:
         raise InputError(str(error)) from None
     with watch.stage("train"):
-        for experiment in context.preset.experiments:
-            context.runs(experiment)
+        context.train()
     with watch.stage("checks"):
         report = run_checks(context)
     seeds = sorted({run.spec.seed for experiment in context.preset.experiments for run in context.runs(experiment)})

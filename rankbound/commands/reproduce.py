@@ -7,11 +7,13 @@ from pathlib import Path
 import click
 
 from rankbound.commands.errors import InputError
+from rankbound.commands.workers import training_options, worker_options
 
 DEFAULT_PRESET = Path(__file__).resolve().parents[2] / "reports" / "reproductions" / "cpu.toml"
 
 
 @click.command("reproduce")
+@worker_options
 @click.option("--preset", default=str(DEFAULT_PRESET), show_default="reports/reproductions/cpu.toml", metavar="quick|paper|FILE", help="Preset of the experiments.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports/reproductions"), show_default=True)
 @click.option("--only", multiple=True, metavar="NAME", help="chen_california, chen_mnist, chen_mnist_lr1e-4, oymak, ledent or generalization (repeatable).")
@@ -36,7 +38,7 @@ def reproduce_command(preset: str, out_dir: Path, only: tuple[str, ...], store: 
     except OutputDirectoryError as error:
         raise InputError(f"--out: {error}") from None
     try:
-        context = CheckContext.from_preset(preset, store=store, data_dir=data_dir, download=download, device=device, progress=True, scale="paper")
+        context = CheckContext.from_preset(preset, store=store, data_dir=data_dir, download=download, device=device, **training_options(), progress=True, scale="paper")
         written = reproduce(context, out_dir, only)
     except (ValueError, FileNotFoundError) as error:
         raise InputError(str(error)) from None
