@@ -18,11 +18,13 @@ import sympy
 from derivations import registry
 from derivations.statement import INDEX, Statement
 from numerics.evaluation.binding import ExpandedForm, ParameterError, _expand, _plan
+from numerics.evaluation.special import SPECIAL_FUNCTIONS
 
 
 @lru_cache(maxsize=256)
 def _lambdified(expanded: ExpandedForm):
-    return sympy.lambdify(list(expanded.leaves), expanded.expr, modules="numpy")
+    special = {name: function.numpy for name, function in SPECIAL_FUNCTIONS.items()}
+    return sympy.lambdify(list(expanded.leaves), expanded.expr, modules=[special, "numpy"])
 
 
 def _check(statement: Statement, name: str, array: np.ndarray) -> None:
