@@ -185,7 +185,8 @@ def kl_inverse_numpy(q: np.ndarray, c: np.ndarray) -> np.ndarray:
             middle = (lo + hi) / 2
             if np.all((middle == lo) | (middle == hi)):
                 break
-            kl = qi * np.log(qi / middle) + (1 - qi) * np.log((1 - qi) / (1 - middle))
+            d = middle - qi  # log1p of the small ratios: plain logs of (1-q)/(1-p) ~ 1 lose digits
+            kl = -qi * np.log1p(d / qi) + (1 - qi) * np.log1p(d / (1 - middle))
             above = kl > ci
             hi = np.where(above, middle, hi)
             lo = np.where(above, lo, middle)
@@ -218,6 +219,7 @@ class KlInverse:
     """A certified enclosure ``lower <= kl^{-1}(q, c) <= upper`` (exact rationals).
 
     ``upper`` is a valid value of the bound; ``width = upper - lower`` says how tight it is.
+    ``precision_bits`` is the Arb working precision that certified it (0: an exact closed form).
     """
 
     q: Fraction
@@ -267,6 +269,9 @@ def kl_inverse(q: object, c: object, *, dps: int = 30) -> KlInverse:
         raise ParameterError(f"c={c}: must be >= 0")
     if dps < 1:
         raise ParameterError(f"dps={dps}: must be >= 1")
+    if q_exact == 1 or c_exact == 0:  # kl^{-1}(1, c) = 1, kl^{-1}(q, 0) = q: exact rationals
+        value = Fraction(1) if q_exact == 1 else q_exact
+        return KlInverse(q_exact, c_exact, value, value, 0)
     q_flint, c_flint = fmpq(q_exact.numerator, q_exact.denominator), fmpq(c_exact.numerator, c_exact.denominator)
     precision = math.ceil(dps * math.log2(10)) + 32
     while precision <= MAX_PRECISION_BITS:
