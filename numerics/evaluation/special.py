@@ -39,6 +39,30 @@ BRACKET_SLACK_BITS = (6, 16, 40)
 MAX_PRECISION_BITS = 1 << 14
 
 
+# ---------------------------------------------------------------------------- conversions
+def float_above(value: Fraction) -> float:
+    """The smallest float64 at least ``value``."""
+    candidate = float(value)
+    while Fraction(candidate) < value:
+        candidate = math.nextafter(candidate, math.inf)
+    return candidate
+
+
+def float_below(value: Fraction) -> float:
+    """The largest float64 at most ``value``."""
+    candidate = float(value)
+    while Fraction(candidate) > value:
+        candidate = math.nextafter(candidate, -math.inf)
+    return candidate
+
+
+def exact_fraction(x: arb) -> Fraction:
+    """The exact value of an exact (zero-radius) Arb number, e.g. an enclosure's end."""
+    if not x.is_exact():
+        raise ValueError(f"{x} is a ball, not an exact number")
+    return _fraction(_exact_fmpq(x))
+
+
 # ---------------------------------------------------------------------------- Arb
 def _exact_fmpq(x: arb) -> fmpq:
     """The exact rational value of an exact (zero-radius) Arb number."""
@@ -235,18 +259,12 @@ class KlInverse:
     @property
     def upper_float(self) -> float:
         """The smallest float64 at least ``upper`` (still a valid bound)."""
-        candidate = float(self.upper)
-        while Fraction(candidate) < self.upper:
-            candidate = math.nextafter(candidate, math.inf)
-        return candidate
+        return float_above(self.upper)
 
     @property
     def lower_float(self) -> float:
         """The largest float64 at most ``lower``."""
-        candidate = float(self.lower)
-        while Fraction(candidate) > self.lower:
-            candidate = math.nextafter(candidate, -math.inf)
-        return candidate
+        return float_below(self.lower)
 
 
 def _as_fraction(name: str, value: object) -> Fraction:
