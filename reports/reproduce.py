@@ -411,6 +411,12 @@ def _write(reproduction: Reproduction, folder: Path) -> None:
     (folder / "summary.md").write_text(_markdown(reproduction, [f.name for f in reproduction.figures], previews))
 
 
+def compression(context: CheckContext, directory: Path) -> Reproduction:
+    from reports.compression import compression_reproduction  # imports this module
+
+    return compression_reproduction(context)
+
+
 # reproduction -> (the experiments it reads, its builder)
 BUILDERS: dict[str, tuple[tuple[str, ...], Callable[[CheckContext, Path], Reproduction]]] = {
     "chen_california": (("chen_california",), lambda context, directory: chen(context, "chen_california", directory)),
@@ -427,6 +433,7 @@ BUILDERS: dict[str, tuple[tuple[str, ...], Callable[[CheckContext, Path], Reprod
     "oymak": (("oymak",), oymak),
     "ledent": (("ledent",), ledent),
     "generalization": (("generalization_chen", "generalization_deep"), generalization),
+    "compression": ((), compression),
 }
 
 

@@ -34,7 +34,8 @@ BLOCK = 4096
 Context = Callable[[int, Sequence[int]], int]
 
 
-def _single_context(position: int, previous: Sequence[int]) -> int:
+def single_context(position: int, previous: Sequence[int]) -> int:
+    """One context for every position."""
     return 0
 
 
@@ -96,7 +97,7 @@ def _check_symbols(symbols: Sequence[int], alphabet: int) -> None:
             raise ValueError(f"symbols[{position}]={symbol}: must satisfy 0 <= symbol < {alphabet}")
 
 
-def encode(symbols: Sequence[int], alphabet: int, writer: BitWriter, context: Context = _single_context) -> int:
+def encode(symbols: Sequence[int], alphabet: int, writer: BitWriter, context: Context = single_context) -> int:
     """Append the codewords of ``symbols`` to ``writer``; returns the number of bits written."""
     symbols = [int(symbol) for symbol in symbols]
     _check_symbols(symbols, alphabet)
@@ -109,12 +110,12 @@ def encode(symbols: Sequence[int], alphabet: int, writer: BitWriter, context: Co
     return written
 
 
-def code_length(symbols: Sequence[int], alphabet: int, context: Context = _single_context) -> int:
+def code_length(symbols: Sequence[int], alphabet: int, context: Context = single_context) -> int:
     """The number of bits :func:`encode` writes for ``symbols`` (computed exactly, nothing written)."""
     return encode(symbols, alphabet, BitWriter(), context)
 
 
-def decode(reader: BitReader, alphabet: int, count: int, context: Context = _single_context) -> list[int]:
+def decode(reader: BitReader, alphabet: int, count: int, context: Context = single_context) -> list[int]:
     """Read ``count`` symbols written by :func:`encode` with the same alphabet and context."""
     model, history = KTModel(alphabet), []
     for start in range(0, count, BLOCK):

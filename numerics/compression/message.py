@@ -9,7 +9,11 @@ A message is the concatenation of
 2. the **codebooks**, one per tensor in :meth:`Architecture.tensors` order: the exponent
    (signed gamma code) and every mantissa as a sign bit and ``mantissa_bits`` magnitude bits;
 3. every tensor's **level indices**, row-major, arithmetic-coded
-   (:mod:`numerics.compression.arithmetic`) with the KT model in one context per tensor.
+   (:mod:`numerics.compression.arithmetic`) under the adaptive KT model. The first layer's input
+   tensor (``U`` or ``W``, one row per input pixel) is coded in the context of the levels of the
+   same column at the pixel's left and upper neighbours in the image grid: each column is a
+   filter over the image, and its neighbouring entries are alike (about a fifth shorter on the
+   trained networks than one context). Every other tensor has one context.
 
 Each field is prefix-free given the fields before it (the shapes and alphabets the later
 fields need follow from the configuration), so the whole code is prefix-free and its lengths
@@ -19,6 +23,7 @@ seen. The message length ``L`` is the number of bits actually written, counted p
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,6 +109,21 @@ def _read_codebook(reader: BitReader, levels: int, mantissa_bits: int) -> Codebo
     return Codebook(tuple(mantissas), exponent)
 
 
+def _context(architecture: Architecture, name: str, shape: tuple[int, ...]) -> arithmetic.Context:
+    """The coding context of a tensor's entries (see the module docstring)."""
+    if name != architecture.tensors()[0][0]:
+        return arithmetic.single_context
+    side, columns, levels = math.isqrt(architecture.inputs), shape[1], architecture.weight_levels
+
+    def neighbours(position: int, previous: list[int]) -> int:
+        y, x = divmod(position // columns, side)
+        left = previous[position - columns] if x else levels
+        up = previous[position - side * columns] if y else levels
+        return left * (levels + 1) + up
+
+    return neighbours
+
+
 def encode(network: QuantisedNetwork) -> Message:
     """The message of ``network`` (see the module docstring), with its length per part."""
     architecture = network.architecture
@@ -114,8 +134,9 @@ def encode(network: QuantisedNetwork) -> Message:
     for name, _, _ in specs:
         _write_codebook(writer, network.tensors[name].codebook, architecture.mantissa_bits)
     parts["codebooks"] = len(writer) - parts["configuration"]
-    for name, _, kind in specs:
-        parts[name] = arithmetic.encode(network.tensors[name].indices.ravel().tolist(), architecture.levels(kind), writer)
+    for name, shape, kind in specs:
+        symbols = network.tensors[name].indices.ravel().tolist()
+        parts[name] = arithmetic.encode(symbols, architecture.levels(kind), writer, _context(architecture, name, shape))
     bits = writer.bits
     assert sum(parts.values()) == len(bits)
     return Message(bits, parts)
@@ -130,7 +151,7 @@ def decode(bits: str) -> QuantisedNetwork:
     tensors = {}
     for name, shape, kind in specs:
         count = int(np.prod(shape))
-        indices = arithmetic.decode(reader, architecture.levels(kind), count)
+        indices = arithmetic.decode(reader, architecture.levels(kind), count, _context(architecture, name, shape))
         tensors[name] = QuantisedTensor(codebooks[name], np.array(indices, dtype=np.int64).reshape(shape))
     if not reader.exhausted:
         raise MessageError(f"{len(bits) - reader.position} bits left over after the message")
