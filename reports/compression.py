@@ -71,9 +71,8 @@ def compression_entries(records: Sequence[Verdict]) -> list[CompressionEntry]:
 
 
 # ------------------------------------------------------------------ the reproduction folder
-#: variations of the quick preset: (label, architecture changes, training changes)
+#: variations of the base preset, one field each: (label, architecture changes, training changes)
 VARIATIONS: tuple[tuple[str, dict, dict], ...] = (
-    ("quick", {}, {}),
     ("rank 6", {"ranks": (6, 0)}, {}),
     ("rank 16", {"ranks": (16, 0)}, {}),
     ("dense first layer", {"ranks": (0, 0)}, {}),
@@ -85,19 +84,16 @@ VARIATIONS: tuple[tuple[str, dict, dict], ...] = (
 
 
 def variation_configs(base):  # noqa: ANN001, ANN201 - CompressionConfig in, list of (label, CompressionConfig) out
-    configs = []
+    """The base preset (labelled by its name), then each of :data:`VARIATIONS`."""
+    configs = [(base.name, base)]
     for label, architecture, training in VARIATIONS:
-        configs.append(
-            (
-                label,
-                dataclasses.replace(
-                    base,
-                    name=f"{base.name}: {label}" if label != base.name else base.name,
-                    architecture=dataclasses.replace(base.architecture, **architecture),
-                    training=dataclasses.replace(base.training, **training),
-                ),
-            )
+        changed = dataclasses.replace(
+            base,
+            name=f"{base.name}: {label}",
+            architecture=dataclasses.replace(base.architecture, **architecture),
+            training=dataclasses.replace(base.training, **training),
         )
+        configs.append((label, changed))
     return configs
 
 
