@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from checks import experiments as chen_claims
+from checks import compression as compression_check
 from checks import jacobian, lowrank
 from checks.context import CheckContext
 from checks.generalization import check_chen, check_deep, deep_records, side_by_side
@@ -435,6 +436,11 @@ BUILDERS: dict[str, tuple[tuple[str, ...], Callable[[CheckContext, Path], Reprod
     "generalization": (("generalization_chen", "generalization_deep"), generalization),
     "compression": ((), compression),
 }
+#: reproductions built without --only only when the preset warrants them (the compression
+#: reproduction of a test preset would be the small ``ci`` network, nine times over)
+WANTED: dict[str, Callable[[CheckContext], bool]] = {
+    "compression": lambda context: compression_check.compression_preset(context) != compression_check.SMALL_PRESET,
+}
 
 
 def reproduce(context: CheckContext, out_dir: Path, only: Sequence[str] = ()) -> list[Path]:
@@ -445,6 +451,8 @@ def reproduce(context: CheckContext, out_dir: Path, only: Sequence[str] = ()) ->
     written = []
     for name, (experiments, build) in BUILDERS.items():
         if (only and name not in only) or not all(context.has_experiment(e) for e in experiments):
+            continue
+        if not only and not WANTED.get(name, lambda context: True)(context):
             continue
         out_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=out_dir, prefix=f".{name}.") as staging:

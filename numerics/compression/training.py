@@ -50,9 +50,9 @@ class Training:
     threads: int = 1  #: torch threads (the result may depend on it through float summation order)
 
     def __post_init__(self) -> None:
-        for name in ("epochs", "qat_epochs", "batch_size", "threads"):
-            if getattr(self, name) < (1 if name in ("batch_size", "threads") else 0):
-                raise ValueError(f"{name}={getattr(self, name)}: must be >= {1 if name in ('batch_size', 'threads') else 0}")
+        for name, minimum in (("epochs", 0), ("qat_epochs", 0), ("batch_size", 1), ("threads", 1)):
+            if getattr(self, name) < minimum:
+                raise ValueError(f"{name}={getattr(self, name)}: must be >= {minimum}")
         if self.epochs + self.qat_epochs < 1:
             raise ValueError("epochs + qat_epochs must be >= 1")
         if not self.learning_rate > 0:
