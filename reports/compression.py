@@ -170,6 +170,11 @@ def compression_reproduction(context):  # noqa: ANN001, ANN201 - CheckContext in
             f"preset `{base.name}`: certified risk bound {quick['bound']:.4f} from L = {int(quick['bits'])} bits and "
             f"{int(quick['train_errors'])} training mistakes ({quick['train_error']:.4f}); test error {quick['test_error']:.4f}",
             f"smallest bound of the table: {best['bound']:.4f} ({best['variation']})",
+            *(
+                f"`{row.variation}` (ranks {row.ranks}, {row.weight_levels} levels, weight decay {row.weight_decay:g}): "
+                f"L = {row.bits} bits, train error {row.train_error:.4f}, test error {row.test_error:.4f}, bound {row.bound:.4f}"
+                for row in table.itertuples()
+            ),
             DZIUGAITE_ROY,
         ],
         differences=[
