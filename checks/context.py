@@ -15,9 +15,10 @@ from typing import TypeVar
 
 import numpy as np
 
-from numerics.training import load_preset, run_experiment
+from numerics.training import load_preset, run_preset
 from numerics.training.config import Preset
 from numerics.training.experiments import RunResult
+from numerics.training.parallel import Workers
 
 SCALES = ("quick", "paper")
 T = TypeVar("T")
@@ -40,6 +41,9 @@ class CheckContext:
     scale: str = "quick"
     progress: bool = False
     seed: int = 0
+    #: where missing runs train (:class:`numerics.training.parallel.Workers`; None: this process)
+    workers: Workers | None = None
+    checkpoint_dir: Path | None = None
     _runs: dict[str, list[RunResult]] = field(default_factory=dict, repr=False)
     _memo: dict[tuple, object] = field(default_factory=dict, repr=False)
 
@@ -70,13 +74,23 @@ class CheckContext:
     def runs(self, experiment: str) -> list[RunResult]:
         """The trained runs of one experiment of the preset (trained once, then cached)."""
         if experiment not in self._runs:
-            self._runs[experiment] = run_experiment(
-                experiment,
-                self.preset,
-                self.store,
-                device=self.device,
-                data_dir=self.data_dir,
-                download=self.download,
-                progress=self.progress,
-            )
+            self.train([experiment])
         return self._runs[experiment]
+
+    def train(self, experiments: list[str] | None = None) -> None:
+        """Train (or reuse) the runs of these experiments (default: all of the preset's) in one sweep, and cache them."""
+        names = [name for name in experiments or self.preset.experiments if name not in self._runs]
+        if names:
+            self._runs.update(
+                run_preset(
+                    self.preset,
+                    self.store,
+                    only=names,
+                    device=self.device,
+                    data_dir=self.data_dir,
+                    download=self.download,
+                    workers=self.workers,
+                    checkpoint_dir=self.checkpoint_dir,
+                    progress=self.progress,
+                )
+            )

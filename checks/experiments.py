@@ -85,6 +85,15 @@ def _coverage(table: pd.DataFrame, rows: pd.DataFrame, experiment: str) -> str:
     )
 
 
+def _too_few(rows: pd.DataFrame, table: pd.DataFrame, needed: int = 2) -> str | None:
+    """Why a trend over the mu_V values of ``rows`` cannot be judged (it needs ``needed`` values), or None."""
+    values = rows["mu_v"].nunique()
+    if values >= needed:
+        return None
+    unfinished = int((table["status"] != "finished").sum())
+    return f"only {values} mu_V values with finished runs ({needed} needed; {unfinished} of {len(table)} runs did not finish)"
+
+
 def _untrained(rows: pd.DataFrame) -> str | None:
     histories = [{"epoch_loss": row.epoch_loss, **({"test_accuracy": [row.test_accuracy]} if "test_accuracy" in rows else {})} for row in rows.itertuples()]
     return undertrained(histories, classes=10 if "test_accuracy" in rows else None)
@@ -93,6 +102,10 @@ def _untrained(rows: pd.DataFrame) -> str | None:
 def stable_rank_claims(context: CheckContext, experiment: str) -> list[Verdict]:
     table = chen_table(context, experiment)
     rows = _sweep(table)
+    claim = f"the stable rank of V falls with mu_V towards 1 ({experiment})"
+    problem = _too_few(rows, table)
+    if problem:
+        return [_claim("chen2024.thm2_6", "chen.stable_rank", claim, None, problem, None, _coverage(table, rows, experiment), {})]
     trend = rank_trend(rows, "mu_v", "stable_rank", context.seed)
     largest = rows[rows["mu_v"] == rows["mu_v"].max()]
     end = seed_bootstrap(largest, lambda r: float(r["stable_rank"].mean()), context.seed)
@@ -111,7 +124,7 @@ def stable_rank_claims(context: CheckContext, experiment: str) -> list[Verdict]:
         _claim(
             "chen2024.thm2_6",
             "chen.stable_rank",
-            f"the stable rank of V falls with mu_V towards 1 ({experiment})",
+            claim,
             supported,
             note + "; seed means by mu_V: " + ", ".join(f"{mu:g}: {value:.3f}" for mu, value in ranks.items()),
             end.value,
@@ -134,6 +147,13 @@ def mse_claims(context: CheckContext, experiment: str) -> list[Verdict]:
     table = chen_table(context, experiment)
     rows = _sweep(table).assign(abs_gap=lambda r: r["gap"].abs())
     coverage = _coverage(table, rows, experiment)
+    claims = (
+        f"larger mu_V raises the training MSE ({experiment}, Fig. 2)",
+        f"the best generalization error (test - train MSE) is at large mu_V ({experiment}, Fig. 2)",
+    )
+    problem = _too_few(rows, table)
+    if problem:
+        return [_claim("chen2024.thm3_11", "chen.mse", claim, None, problem, None, coverage, {}) for claim in claims]
     untrained = _untrained(rows)
     trend = rank_trend(rows, "mu_v", "train_mse", context.seed)
     rises, rise_note = _judged(decide(trend, +1), f"Spearman(mu_V, train MSE) = {trend}", untrained)
@@ -153,7 +173,7 @@ def mse_claims(context: CheckContext, experiment: str) -> list[Verdict]:
         _claim(
             "chen2024.thm3_11",
             "chen.mse",
-            f"larger mu_V raises the training MSE ({experiment}, Fig. 2)",
+            claims[0],
             rises,
             rise_note + "; seed means: " + ", ".join(f"{mu:g}: {v:.4f}" for mu, v in train.items()),
             float(train.iloc[-1]),
@@ -163,7 +183,7 @@ def mse_claims(context: CheckContext, experiment: str) -> list[Verdict]:
         _claim(
             "chen2024.thm3_11",
             "chen.mse",
-            f"the best generalization error (test - train MSE) is at large mu_V ({experiment}, Fig. 2)",
+            claims[1],
             large,
             gap_note + "; seed means: " + ", ".join(f"{mu:g}: {v:+.4f}" for mu, v in gap.items()),
             float(gap.min()),
@@ -180,7 +200,8 @@ def gradient_claims(context: CheckContext, experiment: str) -> list[Verdict]:
     coverage = _coverage(table, rows, experiment) + "; every batch of the final epoch"
     claim = f"most batch-gradient norms are below {MOST_BELOW:g} and the largest below {LARGEST_BELOW:g} at every mu_V ({experiment}, Fig. 3, width {PAPER_WIDTH})"
     if rows.empty:
-        return [_claim("chen2024.thm2_6", "chen.gradients", claim, None, "no run with a gradient census", None, coverage, {})]
+        problem = _too_few(rows, table, needed=1) or "no run with a gradient census"
+        return [_claim("chen2024.thm2_6", "chen.gradients", claim, None, problem, None, coverage, {})]
     widths = sorted(set(rows["width"]))
     per_run = rows.assign(
         most_below=[float(np.mean(norms < MOST_BELOW)) for norms in rows["batch_norms"]],
@@ -299,6 +320,10 @@ def accuracy_claims(context: CheckContext, experiment: str) -> list[Verdict]:
     if "test_accuracy" not in table:
         return []
     rows = _sweep(table).assign(accuracy_gap=lambda r: (r["train_accuracy"] - r["test_accuracy"]).abs())
+    claim = f"the accuracy gap shrinks towards 0 as mu_V grows ({experiment}, Figs. 4-7)"
+    problem = _too_few(rows, table)
+    if problem:
+        return [_claim("chen2024.thm3_11", "chen.accuracy", claim, None, problem, None, _coverage(table, rows, experiment), {})]
     trend = rank_trend(rows, "mu_v", "accuracy_gap", context.seed)
     supported, note = _judged(decide(trend, -1), f"Spearman(mu_V, |train - test accuracy|) = {trend}", _untrained(rows))
     gap = _by_mu(rows, "accuracy_gap")
@@ -306,7 +331,7 @@ def accuracy_claims(context: CheckContext, experiment: str) -> list[Verdict]:
         _claim(
             "chen2024.thm3_11",
             "chen.accuracy",
-            f"the accuracy gap shrinks towards 0 as mu_V grows ({experiment}, Figs. 4-7)",
+            claim,
             supported,
             note + "; seed means: " + ", ".join(f"{mu:g}: {v:.4f}" for mu, v in gap.items()),
             float(gap.iloc[-1]),

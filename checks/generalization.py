@@ -74,6 +74,7 @@ import numpy as np
 
 import derivations
 from checks.context import CheckContext
+from checks.measurements import training_problem
 from checks.registry import Check
 from checks.verdict import Verdict, compare_to_bound
 from numerics.data import Split
@@ -430,8 +431,9 @@ def missing_experiment(check: str, statement_ids: Iterable[str], context: CheckC
 
 def run_problem(run: RunResult, facts: SplitFacts) -> str | None:
     """Why a run's records cannot be decided, or None."""
-    if run.status != "finished":
-        return f"training {run.status} after {run.metadata.get('epochs_run')} epochs"
+    problem = training_problem(run)
+    if problem:
+        return problem
     if not facts.disjoint:
         return f"{facts.overlapping_indices} test indices are also training indices: the test error does not estimate the risk"
     return None
@@ -814,10 +816,15 @@ def _ledent_params(measures: DeepMeasures, n: int, p: float, augmented: bool) ->
 
 def _ledent_record(network: Network, statement_id: str, params: dict[str, Any], gap: Interval, details: Mapping[str, object]) -> Verdict:
     """A third-party dominant term [T]: its value beside the measured gap, no verdict."""
-    bound = bound_enclosure(statement_id, bound_form(statement_id), params)
+    try:
+        bound = bound_enclosure(statement_id, bound_form(statement_id), params)
+    except ParameterError as error:
+        bound, value = None, f"the measured parameters leave the statement's domain ({error})"
+    else:
+        value = f"value {bound.lower:.6g}"
     reason = (
         f"order statement: constants and logs hidden (a third party's dominant term, margin absent: red flag 1); "
-        f"value {bound.lower:.6g} beside the measured 0-1 gap {gap.value:.4g}; no verdict without its constants"
+        f"{value} beside the measured 0-1 gap {gap.value:.4g}; no verdict without its constants"
     )
     conventions = {
         "measured": "test 0-1 error - train 0-1 error",

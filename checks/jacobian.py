@@ -13,6 +13,11 @@
 The information space is spanned by the top ``INFORMATION_RANK`` left singular vectors of J,
 as in the paper's experiments (top 50); the Jacobian is taken on the first
 ``JACOBIAN_SAMPLES`` training samples (nK rows), stated in every record.
+
+A run whose training diverged gives ``inconclusive`` records with the reason, and so does a
+net whose Jacobian leaves the statement's domain (alpha = 0 when it has rank below 51, as for
+a net whose weights blew up and saturated the activation); the label-noise claims are
+decided on the runs that can be measured, and say which were left out.
 """
 
 from __future__ import annotations
@@ -27,12 +32,24 @@ from checks.over_seeds import decide, rank_trend, seed_bootstrap
 from checks.registry import Check
 from checks.verdict import Verdict, bound_floats, compare_to_bound
 from numerics.evaluation import evaluate
-from checks.measurements import INFORMATION_RANK, JACOBIAN_SAMPLES, projection_table, projections
+from checks.measurements import INFORMATION_RANK, JACOBIAN_SAMPLES, projection_table, projections, unmeasured_oymak_runs
+from numerics.evaluation import ParameterError
 from numerics.measures.ntk import multiclass_ntk, ntk_base_kernel, oymak_gram, sample_major_permutation
+
+
+def _run_label(corruption: float, seed: int) -> str:
+    return f"corruption {corruption:.0%}, seed {seed}"
 
 def split_identities(context: CheckContext) -> list[Verdict]:
     statement = derivations.get("oymak2019.info_nuisance")
-    records = []
+    records = [
+        Verdict(
+            statement=statement.id, check="jacobian.split", verdict="inconclusive", tag=statement.tag,
+            reason=f"the Oymak net ({_run_label(run.spec.data.label_noise, run.spec.seed)}) cannot be measured: {problem}",
+            coverage="no Jacobian: the run is left out", details={"run_key": run.key},
+        )
+        for run, problem in unmeasured_oymak_runs(context)
+    ]
     for projection in projections(context):
         split = projection.split
         coverage = f"Jacobian of the Oymak net ({projection.stage}, corruption {projection.corruption:.0%}) on {JACOBIAN_SAMPLES[context.scale]} samples"
@@ -45,7 +62,19 @@ def split_identities(context: CheckContext) -> list[Verdict]:
                 details={"alpha": split.alpha, "rank": split.rank},
             )
         )
-        bound = evaluate(statement, {"alpha": split.alpha, "info_norm": split.norm_information}, dps=30, form="pinv_bound")
+        params = {"alpha": split.alpha, "info_norm": split.norm_information}
+        conventions = {"r(alpha)": split.convention, "information space": f"top {INFORMATION_RANK} singular vectors"}
+        try:
+            bound = evaluate(statement, params, dps=30, form="pinv_bound")
+        except ParameterError as error:
+            records.append(
+                Verdict(
+                    statement=statement.id, check="jacobian.split", verdict="inconclusive",
+                    reason=f"||J_I^+ y|| <= ||Pi_I y|| / alpha: the measured parameters leave the statement's domain: {error}",
+                    form="pinv_bound", tag=statement.tag_of("pinv_bound"), coverage=coverage, params=params, conventions=conventions,
+                )
+            )
+            continue
         lower, upper = bound_floats(bound)
         measured = split.pinv_information_norm
         verdict, reason = compare_to_bound(measured, lower, upper, measured_error=1e-10 * max(measured, 1e-300))
@@ -53,9 +82,7 @@ def split_identities(context: CheckContext) -> list[Verdict]:
             Verdict(
                 statement=statement.id, check="jacobian.split", verdict=verdict, reason=f"||J_I^+ y|| <= ||Pi_I y|| / alpha: {reason}",
                 measured=measured, measured_error=1e-10 * measured, bound_lower=lower, bound_upper=upper, bound_digits=bound.digits(12),
-                form="pinv_bound", tag=statement.tag_of("pinv_bound"), coverage=coverage,
-                params={"alpha": split.alpha, "info_norm": split.norm_information},
-                conventions={"r(alpha)": split.convention, "information space": f"top {INFORMATION_RANK} singular vectors"},
+                form="pinv_bound", tag=statement.tag_of("pinv_bound"), coverage=coverage, params=params, conventions=conventions,
             )
         )
     return records
@@ -127,43 +154,56 @@ def _claim(claim: str, supported: bool | None, measured: float | None, reason: s
     )
 
 
+#: the label-noise claims, in the order :func:`label_noise` returns them
+LABEL_NOISE_CLAIMS = (
+    "after training on clean labels the labels' energy concentrates on the information space (paper, CIFAR-10: 0.38 -> 0.99)",
+    "more label corruption leaves more label energy on the nuisance space after training (paper, Fig. 7)",
+)
+
+
 def label_noise(context: CheckContext) -> list[Verdict]:
-    """The paper's label-noise claims, judged over seeds (:mod:`checks.over_seeds`)."""
+    """The paper's label-noise claims, judged over seeds (:mod:`checks.over_seeds`); unmeasurable runs are left out and named."""
+    left_out = [f"{_run_label(run.spec.data.label_noise, run.spec.seed)}: {problem}" for run, problem in unmeasured_oymak_runs(context)]
+    note = f" (left out: {'; '.join(left_out)})" if left_out else ""
     table = projection_table(context)
     final = table[table["stage"] == "final"]
-    clean_level = float(table["corruption"].min())
-    clean = table[table["corruption"] == clean_level].pivot(index="seed", columns="stage", values="info_y").reset_index()
+    clean_level = min(float(run.spec.data.label_noise) for run in context.runs("oymak"))
+    if clean_level not in set(table["corruption"]):
+        reason = f"the runs with the least corrupted labels ({clean_level:.0%}) cannot be measured{note}"
+        return [_claim(claim, None, None, reason, {"left_out": left_out}) for claim in LABEL_NOISE_CLAIMS]
+    clean = table[table["corruption"] == clean_level].pivot(index="seed", columns="stage", values="info_y").dropna().reset_index()
     rise = seed_bootstrap(clean, lambda r: float((r["final"] - r["init"]).mean()), context.seed)
     level = seed_bootstrap(clean, lambda r: float(r["final"].mean()), context.seed)
     increases = decide(rise, +1)
     if increases is False:
-        concentration, note = False, f"the energy on the information space falls in training (change {rise})"
+        concentration, reading = False, f"the energy on the information space falls in training (change {rise})"
     elif increases is True and level.lower >= CONCENTRATED:
-        concentration, note = True, f"it rises ({rise}) and reaches {level}, at least {CONCENTRATED}"
+        concentration, reading = True, f"it rises ({rise}) and reaches {level}, at least {CONCENTRATED}"
     elif increases is True:
-        concentration, note = None, (
+        concentration, reading = None, (
             f"it rises ({rise}) but ends at {level}, not certainly {CONCENTRATED} or more: the Jacobian of this net barely moves "
             "in training (the lazy regime of a wide two-layer net), unlike the paper's ResNet20 on CIFAR-10"
         )
     else:
-        concentration, note = None, f"no change beyond the seed-to-seed variation ({rise})"
+        concentration, reading = None, f"no change beyond the seed-to-seed variation ({rise})"
     trend = rank_trend(final, "corruption", "nuisance_y", context.seed)
     nuisance = final.groupby("corruption")["nuisance_y"].mean()
     records = [
         _claim(
-            "after training on clean labels the labels' energy concentrates on the information space (paper, CIFAR-10: 0.38 -> 0.99)",
+            LABEL_NOISE_CLAIMS[0],
             concentration,
             level.value,
-            f"||Pi_I y||/||y|| at the end: {note}",
-            {"rise": asdict(rise), "final": asdict(level), "threshold": CONCENTRATED},
+            f"||Pi_I y||/||y|| at the end: {reading}{note}",
+            {"rise": asdict(rise), "final": asdict(level), "threshold": CONCENTRATED, "left_out": left_out},
         ),
         _claim(
-            "more label corruption leaves more label energy on the nuisance space after training (paper, Fig. 7)",
+            LABEL_NOISE_CLAIMS[1],
             decide(trend, +1),
             float(nuisance.iloc[-1]),
             f"Spearman(corruption, final ||Pi_N y||/||y||) = {trend}; seed means by corruption "
-            + ", ".join(f"{c:.0%}: {v:.3f}" for c, v in nuisance.items()),
-            {"spearman": asdict(trend), "final_nuisance": {float(c): float(v) for c, v in nuisance.items()}},
+            + ", ".join(f"{c:.0%}: {v:.3f}" for c, v in nuisance.items())
+            + note,
+            {"spearman": asdict(trend), "final_nuisance": {float(c): float(v) for c, v in nuisance.items()}, "left_out": left_out},
         ),
     ]
     if 0.5 in set(final["corruption"]):
@@ -173,8 +213,8 @@ def label_noise(context: CheckContext) -> list[Verdict]:
             _claim(
                 "with 50% corruption less energy reaches the information space than with clean labels (paper: 0.90 vs 0.99)",
                 decide(drop, +1),
-                float(pairs[0.5].mean()),
-                f"final ||Pi_I y||/||y||, clean minus 50% corruption: {drop}",
+                float(pairs[0.5].mean()) if len(pairs) else None,
+                f"final ||Pi_I y||/||y||, clean minus 50% corruption: {drop}{note}",
                 {"difference": asdict(drop)},
             )
         )

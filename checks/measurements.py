@@ -8,6 +8,10 @@ Each is computed once per :class:`~checks.context.CheckContext` (``context.memo`
   batch-gradient statistics, Gaussian comparator), for the claims and the figures;
 * :func:`projections` / :func:`projection_table`: the Oymak nets' label energies on the
   information and nuisance spaces of their Jacobian, at initialisation and after training.
+
+A run whose training diverged (or whose final weights are not finite) cannot be measured:
+:func:`training_problem` says why, the measurements leave it out (``chen_table`` keeps its row
+with its status and NaN for the weight measures), and the checks report it ``inconclusive``.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ import torch
 
 from checks.context import CheckContext
 from numerics.measures.census import GradientCensus, gradient_census
+from numerics.training.experiments import RunResult
+from numerics.training.loop import DIVERGENCE_WEIGHT_LIMIT
 from numerics.measures.ntk import JacobianSpectrum, oymak_gram
 from numerics.measures.spectral import numerical_rank, singular_values, stable_rank
 
@@ -60,6 +66,21 @@ class CriticalPoint:
         return float(np.sqrt(np.sum(self.sigma[rank:] ** 2)))
 
 
+def training_problem(run: RunResult) -> str | None:
+    """Why the final weights of a trained run cannot be measured, or None.
+
+    Training diverged; or the weights break the loop's divergence rule (non-finite, or above
+    :data:`~numerics.training.loop.DIVERGENCE_WEIGHT_LIMIT`) in a run an older version recorded
+    as finished.
+    """
+    if run.status != "finished":
+        return f"training {run.status} after {run.metadata.get('epochs_run')} epochs"
+    largest = max(float(np.max(np.abs(weights), initial=0.0)) for weights in run.weights.values())
+    if not largest <= DIVERGENCE_WEIGHT_LIMIT:
+        return f"training diverged: a final weight is {largest:.3g}, beyond the divergence limit {DIVERGENCE_WEIGHT_LIMIT:g}"
+    return None
+
+
 def chen_points(context: CheckContext, experiment: str = "chen_california") -> list[CriticalPoint]:
     """The finished runs of a Chen experiment as near-critical points (cached)."""
     return context.memo(("chen_points", experiment), lambda: _chen_points(context, experiment))
@@ -70,8 +91,8 @@ def _chen_points(context: CheckContext, experiment: str) -> list[CriticalPoint]:
     points = []
     extra = EXTRA_BATCHES[context.scale]
     for run in context.runs(experiment):
-        if run.status != "finished" or run.inert_decays:
-            continue  # an inert decay was not reliably applied: the census needs the mu_V actually used
+        if training_problem(run) or run.inert_decays:
+            continue  # unusable weights, or an inert decay (the census needs the mu_V actually applied)
         split = run.split(context.data_dir)
         a, V, b = (np.asarray(run.weights[k], dtype=np.float64) for k in ("a", "V", "b"))
         B, mu = run.spec.batch_size, float(run.spec.mu_v)
@@ -117,20 +138,21 @@ def _chen_table(context: CheckContext, experiment: str) -> pd.DataFrame:
     for run in context.runs(experiment):
         V = np.asarray(run.weights["V"], dtype=np.float64)
         history = run.history
+        measurable = training_problem(run) is None
         row = {
             "experiment": experiment,
             "mu_v": float(run.spec.mu_v),
             "batch_size": run.spec.batch_size,
             "seed": run.spec.seed,
             "width": run.spec.width,
-            "status": run.status,
+            "status": run.status if measurable else "diverged",
             "epochs": run.spec.epochs,
             "steps": run.spec.epochs * (run.spec.data.n_train // run.spec.batch_size),
             "decay_inert": bool(run.inert_decays),
             "epoch_loss": np.asarray(history["epoch_loss"], dtype=float),
-            "stable_rank": float(stable_rank(V)),
-            "numerical_rank": numerical_rank(V).rank,
-            "sigma": singular_values(V),
+            "stable_rank": float(stable_rank(V)) if measurable else np.nan,
+            "numerical_rank": numerical_rank(V).rank if measurable else np.nan,
+            "sigma": singular_values(V) if measurable else np.full(min(V.shape), np.nan),
             "train_mse": float(history["train_mse"][-1]),
             "test_mse": float(history["test_mse"][-1]),
         }
@@ -185,14 +207,22 @@ class Projection:
 
 
 def projections(context: CheckContext) -> list[Projection]:
-    """Label energies at initialisation and after training for every corruption level (cached)."""
+    """Label energies at initialisation and after training for every corruption level (cached);
+    runs with a :func:`training_problem` are left out (see :func:`unmeasured_oymak_runs`)."""
     return context.memo(("projections",), lambda: _projections(context))
+
+
+def unmeasured_oymak_runs(context: CheckContext) -> list[tuple[RunResult, str]]:
+    """The Oymak runs :func:`projections` leaves out, with the reason."""
+    return [(run, problem) for run in context.runs("oymak") if (problem := training_problem(run))]
 
 
 def _projections(context: CheckContext) -> list[Projection]:
     samples = JACOBIAN_SAMPLES[context.scale]
     result = []
     for run in context.runs("oymak"):
+        if training_problem(run):
+            continue
         split = run.split(context.data_dir)
         X = split.x_train[:samples]
         classes = run.weights["V"].shape[0]
@@ -221,6 +251,7 @@ def _projections(context: CheckContext) -> list[Projection]:
 
 def projection_table(context: CheckContext) -> pd.DataFrame:
     """The Tables 1-2 analogue: one row per (corruption, seed, stage)."""
+    columns = ["corruption", "seed", "stage", "info_y", "nuisance_y", "info_r", "nuisance_r"]
     return pd.DataFrame(
         [
             {
@@ -233,7 +264,8 @@ def projection_table(context: CheckContext) -> pd.DataFrame:
                 "nuisance_r": p.residual_nuisance,
             }
             for p in projections(context)
-        ]
+        ],
+        columns=columns,
     )
 
 

@@ -15,16 +15,30 @@ from collections.abc import Mapping
 import sympy
 
 
+class ExpansionLimit(ValueError):
+    """Unrolling would build a tree of more than the allowed number of nodes."""
+
+
 def unroll(
     expr: sympy.Basic,
     constants: Mapping[sympy.Basic, sympy.Basic],
     functions: Mapping[sympy.FunctionClass, sympy.Lambda] | None = None,
+    max_nodes: int | None = None,
 ) -> sympy.Basic:
     """``expr`` with ``constants`` substituted, finite sums/products unrolled and
-    ``functions`` (applied named functions) expanded by their definitions."""
+    ``functions`` (applied named functions) expanded by their definitions.
+
+    Raises :class:`ExpansionLimit` as soon as the result would have more than
+    ``max_nodes`` nodes (counted as a tree: a repeated sub-expression counts each time).
+    """
     definitions = dict(functions or {})
+    built = 0
 
     def walk(node: sympy.Basic, env: dict[sympy.Basic, sympy.Basic]) -> sympy.Basic:
+        nonlocal built
+        built += 1
+        if max_nodes is not None and built > max_nodes:
+            raise ExpansionLimit(f"the expansion exceeds {max_nodes} nodes")
         if node in env:
             return env[node]
         if isinstance(node, sympy.Indexed):  # before the atom test: Indexed counts as an atom

@@ -9,7 +9,10 @@ of a catalogue statement::
     def test_my_lemma_s1(bound_regression):
         bound_regression("schatten_ball.lemma_s1", my_lemma_s1, points=100)
 
-The fixture fails the test with a table of every disagreeing point.
+The fixture fails the test with a table of every disagreeing point; an implementation
+that raises (``SystemExit`` included), returns NaN or a non-number, or runs past the
+per-call ``timeout`` (10 s by default) fails it too, and so does a run that compares
+nothing (``points=0``). The implementation runs in a worker process.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ def bound_regression() -> Callable[..., object]:
     """``check(statement_id, implementation, **options)``: assert the implementation agrees.
 
     Options are those of :func:`numerics.regression.regress` (``form``, ``points``,
-    ``rtol``, ``backend``, ``dps``, ``seed``, ``extra_points``). Returns the report.
+    ``rtol``, ``backend``, ``dps``, ``seed``, ``extra_points``, ``timeout``). Returns the report.
     """
     from numerics.regression import regress
 

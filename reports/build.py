@@ -5,10 +5,20 @@ into place only once it is complete, so a failed build leaves no half report: a 
 output directory does not appear, an existing one is left as it was. An existing one is
 replaced by two renames (old out of the way, new in, old deleted); if the second rename
 fails the old directory is put back. Only a directory that holds nothing but what a
-build writes (:data:`REPORT_ENTRIES`) is ever replaced.
+build writes (:data:`REPORT_ENTRIES`) is ever replaced. :func:`check_output` makes these
+checks, and checks that the parent can be written, before any work (``rankbound report``
+calls it before training).
+
+The staging directory ``.<out>.rankbound-<pid>-<hex>.partial`` is made with ``mkdir``, so
+the report directory gets the permissions of the umask (0755 under 022). After a SIGKILL
+the next build of the same output removes staging directories whose process is gone, and
+puts back a retired ``.old`` directory when the kill came between the two renames
+(:mod:`reports.outputs`).
 
 The PDF is compiled with latexmk and pdflatex. Without them on PATH the LaTeX source
-and figures are still written and the result says how to compile them.
+and figures are still written and the result says how to compile them. latexmk runs in
+its own process group, which is killed when the build is interrupted (Ctrl-C) or times
+out; a latexmk that exits 0 without writing ``report.pdf`` is a failed build.
 """
 
 from __future__ import annotations
@@ -18,13 +28,13 @@ import shlex
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from reports.model import Figure, ReportData
+from reports.outputs import check_writable, clean_after_kill, make_staging, move_into_place
 from reports.render import render_report
 from reports.texlog import error_excerpt
 
@@ -93,10 +103,11 @@ def build_report(data: ReportData, out_dir: Path, compile: bool = True) -> Build
     when a figure's PDF is missing. On any error ``out_dir`` is left as it was.
     """
     out_dir = Path(out_dir).absolute()
-    _check_replaceable(out_dir)
+    check_output(out_dir)
     _check_figures(data.figures)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".partial", dir=out_dir.parent))
+    clean_after_kill(out_dir)
+    staging = make_staging(out_dir)
     try:
         tex_source = render_report(data)
         (staging / TEX_NAME).write_text(tex_source, encoding="utf-8")
@@ -115,7 +126,7 @@ def build_report(data: ReportData, out_dir: Path, compile: bool = True) -> Build
             _remove_auxiliary_files(staging)
             message = f"compiled {out_dir / PDF_NAME} in {seconds:.1f} s"
         compiled = compile and not missing
-        _move_into_place(staging, out_dir)
+        move_into_place(staging, out_dir, staging)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -132,8 +143,20 @@ def build_report(data: ReportData, out_dir: Path, compile: bool = True) -> Build
     )
 
 
+def check_output(out_dir: Path) -> None:
+    """Raise before any work when a build could not write ``out_dir``.
+
+    :class:`FileExistsError` when it exists and is not a directory or holds files a build does
+    not write; :class:`~reports.outputs.OutputDirectoryError` when its parent cannot be
+    created or written.
+    """
+    out_dir = Path(out_dir).absolute()
+    _check_replaceable(out_dir)
+    check_writable(out_dir.parent if os.path.lexists(out_dir) else out_dir)  # staging and renames happen in the parent
+
+
 def _check_replaceable(out_dir: Path) -> None:
-    if not out_dir.exists():
+    if not os.path.lexists(out_dir):
         return
     if not out_dir.is_dir():
         raise FileExistsError(f"{out_dir} exists and is not a directory")
@@ -179,9 +202,11 @@ def _compile(directory: Path, tex_source: str, out_dir: Path) -> float:
     try:
         output, _ = process.communicate(timeout=COMPILE_TIMEOUT_S)
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
+        _stop(process)
         raise ReportBuildError(f"LaTeX did not finish within {COMPILE_TIMEOUT_S} s building {out_dir}") from None
+    except BaseException:  # Ctrl-C and the like: latexmk's group does not see the terminal's SIGINT
+        _stop(process)
+        raise
     if process.returncode != 0:
         log_path = directory / LOG_NAME
         log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else ""
@@ -189,7 +214,19 @@ def _compile(directory: Path, tex_source: str, out_dir: Path) -> float:
         raise ReportBuildError(
             f"LaTeX failed building {out_dir} ({shlex.join(LATEXMK_COMMAND)} exited with {process.returncode}):\n{excerpt}"
         )
+    if not (directory / PDF_NAME).is_file():
+        tail = "\n".join(output.splitlines()[-20:])
+        raise ReportBuildError(f"LaTeX wrote no {PDF_NAME} building {out_dir} ({shlex.join(LATEXMK_COMMAND)} exited with 0):\n{tail}")
     return time.perf_counter() - start
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Kill latexmk's process group (pdflatex included) and reap latexmk."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:  # the group has already exited
+        pass
+    process.communicate()
 
 
 def _remove_auxiliary_files(directory: Path) -> None:
@@ -197,17 +234,3 @@ def _remove_auxiliary_files(directory: Path) -> None:
     for entry in directory.iterdir():
         if entry.name not in REPORT_ENTRIES:
             entry.unlink()
-
-
-def _move_into_place(staging: Path, out_dir: Path) -> None:
-    if not out_dir.exists():
-        staging.rename(out_dir)
-        return
-    retired = staging.with_suffix(".old")
-    out_dir.rename(retired)
-    try:
-        staging.rename(out_dir)
-    except BaseException:
-        retired.rename(out_dir)
-        raise
-    shutil.rmtree(retired)

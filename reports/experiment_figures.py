@@ -38,6 +38,8 @@ def chen_figures(context: CheckContext, directory: Path, experiment: str) -> lis
         return []
     table = chen_table(context, experiment)
     sweep = _sweep_rows(table)
+    if sweep.empty:  # every run of the sweep diverged: nothing to draw
+        return []
     label = experiment.replace("chen_", "").replace("california", "California Housing").replace("mnist", "MNIST").replace("_", " ")
     width = int(sweep["width"].iloc[0])
     batch = int(sweep["batch_size"].iloc[0])
@@ -174,17 +176,22 @@ def bound_figures(context: CheckContext, directory: Path) -> list[Figure]:
 
 
 def oymak_figures(context: CheckContext, directory: Path) -> list[Figure]:
-    """Jacobian spectra and label projections for clean and corrupted labels (Oymak et al.)."""
-    if not context.has_experiment("oymak"):
+    """Jacobian spectra and label projections for clean and corrupted labels (Oymak et al.);
+    none when no run could be measured (all diverged)."""
+    if not context.has_experiment("oymak") or not projections(context):
         return []
-    spectra = {f"{p.stage}, {p.corruption:.0%} corrupted": p.singular_values for p in projections(context) if p.corruption in (0.0, 0.5)}
-    table = projection_table(context)
+    first_seed = min(p.seed for p in projections(context))
+    spectra = {
+        f"{p.stage}, {p.corruption:.0%} corrupted": p.singular_values for p in projections(context) if p.corruption in (0.0, 0.5) and p.seed == first_seed
+    }
+    table = projection_table(context).groupby(["corruption", "stage"], as_index=False)[["info_y", "nuisance_y"]].mean()
+    seeds = projection_table(context)["seed"].nunique()
     long = table.melt(["corruption", "stage"], ["info_y", "nuisance_y"], var_name="space", value_name="energy")
     long["group"] = (long["corruption"] * 100).round().astype(int).astype(str) + "% " + long["stage"]
     long["space"] = long["space"].map({"info_y": "||Pi_I y|| / ||y||", "nuisance_y": "||Pi_N y|| / ||y||"})
     return [
         figures.spectra(spectra, directory / "oymak_spectra.pdf", xlabel="index s", ylabel=r"$\lambda_s$ of $\mathcal{J}$",
-                        caption="Singular values of the Jacobian at initialisation and after training, clean and 50% corrupted labels (Oymak et al. Fig. 4 analogue)."),
+                        caption=f"Singular values of the Jacobian at initialisation and after training, clean and 50% corrupted labels, seed {first_seed} (Oymak et al. Fig. 4 analogue)."),
         figures.grouped_bars(long, "group", "energy", "space", directory / "oymak_projections.pdf", ylabel="fraction of ||y||", ylim=(0.0, 1.05),
-                             caption="Label energy on the information space (top singular vectors) and the nuisance space, by corruption and stage (Oymak et al. Tables 1-2 analogue)."),
+                             caption=f"Label energy on the information space (top singular vectors) and the nuisance space, by corruption and stage, means over {seeds} seeds (Oymak et al. Tables 1-2 analogue)."),
     ]

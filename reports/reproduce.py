@@ -14,7 +14,6 @@ import json
 import re
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +33,7 @@ from numerics.measures.spectral import numerical_rank, stable_rank
 from reports.assemble import CLAIM_VERDICTS, PAPER_SAYS, claim_text
 from reports.experiment_figures import bound_figures, chen_figures, oymak_figures
 from reports.model import Figure
+from reports.outputs import clean_after_kill, make_staging, move_into_place
 
 SCHATTEN_TABLE_P = (0.5, 1.0, 2.0)
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -196,6 +196,8 @@ def chen(context: CheckContext, experiment: str, directory: Path, lr_note: str =
 
 def _oymak_regime(table: pd.DataFrame) -> str:
     """What moved during training on clean labels: the residual's projection, and the labels' (the Jacobian's top space)."""
+    if table.empty:
+        return "no Oymak net could be measured: every run diverged (see the verdicts)"
     clean = table[table["corruption"] == table["corruption"].min()].set_index("stage")
     return (
         f"clean labels: the residual's energy on the information space goes {clean.at['init', 'info_r']:.3f} -> {clean.at['final', 'info_r']:.3f} "
@@ -322,7 +324,8 @@ def ledent(context: CheckContext, directory: Path) -> Reproduction:
 def _tightest(records: Sequence[Verdict]) -> str:
     """How many records say something (hold non-vacuously), and each explicit family's smallest margin ratio."""
     counts = pd.Series([r.verdict for r in records]).value_counts()
-    ratios = pd.DataFrame({"family": f"{r.statement} [{r.form}]", "ratio": r.ratio} for r in records if r.verdict in ("holds", "vacuous", "violated"))
+    decided = [{"family": f"{r.statement} [{r.form}]", "ratio": r.ratio} for r in records if r.verdict in ("holds", "vacuous", "violated")]
+    ratios = pd.DataFrame(decided, columns=["family", "ratio"])  # no rows when every run diverged
     best = ratios.groupby("family")["ratio"].max().sort_values(ascending=False)
     return (
         f"{counts.get('holds', 0)} of {len(records)} records hold non-vacuously, {counts.get('vacuous', 0)} hold only vacuously, "
@@ -444,7 +447,11 @@ WANTED: dict[str, Callable[[CheckContext], bool]] = {
 
 
 def reproduce(context: CheckContext, out_dir: Path, only: Sequence[str] = ()) -> list[Path]:
-    """Write ``out_dir/<experiment>/`` for every experiment of the preset (or those in ``only``)."""
+    """Write ``out_dir/<experiment>/`` for every experiment of the preset (or those in ``only``).
+
+    Each folder is built in a staging directory next to it and moved into place when complete
+    (:mod:`reports.outputs`), so a failure or a kill never leaves a half folder.
+    """
     unknown = sorted(set(only) - set(BUILDERS))
     if unknown:
         raise KeyError(f"no reproduction named {', '.join(unknown)}; choose from {', '.join(BUILDERS)}")
@@ -455,18 +462,18 @@ def reproduce(context: CheckContext, out_dir: Path, only: Sequence[str] = ()) ->
         if not only and not WANTED.get(name, lambda context: True)(context):
             continue
         out_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=out_dir, prefix=f".{name}.") as staging:
-            folder = Path(staging) / name
+        target = out_dir / name
+        clean_after_kill(target)
+        staging = make_staging(target)
+        try:
+            folder = staging / name
             folder.mkdir()
-            reproduction = build(context, Path(staging))
+            reproduction = build(context, staging)
             if _shown(context.preset.origin) == PUBLISHED_PRESET:
                 reproduction.corrections = CORRECTIONS.get(name, [])
             _write(reproduction, folder)
-            target = out_dir / name
-            backup = out_dir / f".{name}.previous"
-            if target.exists():
-                target.rename(backup)
-            folder.rename(target)
-            shutil.rmtree(backup, ignore_errors=True)
-        written.append(out_dir / name)
+            move_into_place(folder, target, staging)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        written.append(target)
     return written

@@ -64,3 +64,15 @@ def test_missing_data_exits_1_saying_how_to_provide_it(tmp_path: Path, monkeypat
     result = invoke("--preset", "quick", "--only", "chen_california", "--data-dir", str(tmp_path / "empty"), "--store", str(tmp_path / "s"))
     assert result.exit_code == 1
     assert "California Housing not found" in result.stderr and "--data-dir" in result.stderr
+
+
+def test_an_inert_weight_decay_is_warned_about_naming_the_run(tmp_path: Path) -> None:
+    # float32 at lr 1e-4: mu_V = 1e-3 gives lr mu = 1e-7 > u = 6e-8 (resolved), mu_V = 1e-4 gives 1e-8 (inert)
+    text = TINY_PRESET_TOML.replace('dtype = "float64"', 'dtype = "float32"').replace("mu_v = [1e-3, 1e-1]", "mu_v = [1e-4, 1e-3]")
+    result = invoke("--preset", str(write_tiny_preset(tmp_path, text)), "--store", str(tmp_path / "store"), "--only", "tiny_chen")
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("Warning:")]
+    assert len(warnings) == 1
+    assert "tiny_chen run (mu_v=0.0001, lr=0.0001, mu_a=0.0001, mu_b=0.0001, seed=0, dtype float32)" in warnings[0]
+    assert "mu_v=0.0001: lr*mu = 1e-08 is below the unit roundoff u = 5.96e-08" in warnings[0]
+    assert 'Set dtype = "float64"' in warnings[0]

@@ -340,3 +340,128 @@ def test_long_numbers_may_break_in_their_mantissa_only():
     assert breakable_number("7.4457545856121e+2") == r"7.445754\allowbreak{}5856121\mbox{e+2}"
     long = "0.000123456789012345"
     assert breakable_number(long).replace(r"\allowbreak{}", "") == long
+
+
+# ---------------------------------------------------------------------------- hostile builds (issue 13)
+def fake_latex(tmp_path: Path, latexmk_body: str) -> Path:
+    """A PATH directory whose ``latexmk`` runs ``latexmk_body`` (sh) and whose ``pdflatex`` does nothing."""
+    bin_dir = tmp_path / "fake_bin"
+    bin_dir.mkdir()
+    for name, body in (("latexmk", latexmk_body), ("pdflatex", "exit 0")):
+        script = bin_dir / name
+        script.write_text(f"#!/bin/sh\n{body}\n")
+        script.chmod(0o755)
+    return bin_dir
+
+
+def test_latexmk_without_a_pdf_is_a_failed_build(report, tmp_path, monkeypatch):
+    """latexmk exits 0 but writes no report.pdf: the build fails and nothing is claimed or left."""
+    monkeypatch.setenv("PATH", f"{fake_latex(tmp_path, 'echo pretending to compile; exit 0')}:/usr/bin:/bin")
+    out = tmp_path / "out"
+    with pytest.raises(ReportBuildError, match="LaTeX wrote no report.pdf") as error:
+        build_report(report, out)
+    assert "pretending to compile" in str(error.value)
+    assert not out.exists() and leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o755), (0o027, 0o750)])
+def test_report_directory_honours_the_umask(report, tmp_path, monkeypatch, umask, mode):
+    monkeypatch.setenv("PATH", f"{fake_latex(tmp_path, 'echo %PDF-fake > report.pdf')}:/usr/bin:/bin")
+    previous = os.umask(umask)
+    try:
+        result = build_report(report, tmp_path / "out")
+    finally:
+        os.umask(previous)
+    assert result.compiled and result.pdf.read_text() == "%PDF-fake\n"
+    assert (tmp_path / "out").stat().st_mode & 0o777 == mode
+    assert (tmp_path / "out" / "figures").stat().st_mode & 0o777 == mode
+
+
+#: no Linux process has this id (pid_max is at most 2^22)
+DEAD_PID = 2**22 + 1
+
+
+def test_staging_left_by_a_killed_build_is_removed_by_the_next(report, tmp_path):
+    out = tmp_path / "out"
+    stale = tmp_path / f".out.rankbound-{DEAD_PID}-0123abcd.partial"
+    live = tmp_path / f".out.rankbound-{os.getpid()}-89abcdef.partial"  # a concurrent build of this process
+    for directory in (stale, live):
+        (directory / "figures").mkdir(parents=True)
+        (directory / "report.tex").write_text("half")
+    build_report(report, out, compile=False)
+    assert not stale.exists() and live.exists()
+    assert (out / "report.tex").is_file()
+
+
+def killed_between_renames(tmp_path: Path) -> Path:
+    """What a build killed between its two renames leaves: the old report in a stale .old directory."""
+    retired = tmp_path / f".out.rankbound-{DEAD_PID}-0123abcd.old"
+    retired.mkdir()
+    (retired / "report.tex").write_text("previous report")
+    return retired
+
+
+def test_retired_report_is_put_back_even_when_the_next_build_fails(report, tmp_path, monkeypatch):
+    out, retired = tmp_path / "out", killed_between_renames(tmp_path)
+    monkeypatch.setenv("PATH", f"{fake_latex(tmp_path, 'exit 1')}:/usr/bin:/bin")
+    with pytest.raises(ReportBuildError):
+        build_report(report, out)
+    assert (out / "report.tex").read_text() == "previous report"
+    assert not retired.exists() and leftovers(tmp_path) == []
+
+
+def test_retired_report_is_dropped_once_a_report_is_in_place(report, tmp_path):
+    out = tmp_path / "out"
+    build_report(report, out, compile=False)
+    retired = killed_between_renames(tmp_path)
+    build_report(report, out, compile=False)
+    assert not retired.exists() and "previous report" not in (out / "report.tex").read_text()
+    assert leftovers(tmp_path) == []
+
+
+INTERRUPTED_BUILD = """
+import sys
+from pathlib import Path
+from reports import build
+build._compile(Path(sys.argv[1]), "", Path(sys.argv[1]))
+"""
+
+
+def _gone(pid: int) -> bool:
+    """No such process, or a zombie waiting for its reaper."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_ctrl_c_kills_latexmk_and_its_children(tmp_path):
+    """SIGINT to the build: latexmk runs in its own process group (no terminal SIGINT reaches it),
+    so the build must kill that group; here latexmk is a shell waiting on a child 'sleep'."""
+    import signal
+    import sys
+    import time
+
+    work = tmp_path / "work"
+    work.mkdir()
+    body = 'sleep 300 & echo $! > child.pid; echo $$ > latexmk.pid; wait'
+    env = {**os.environ, "PATH": f"{fake_latex(tmp_path, body)}:/usr/bin:/bin", "PYTHONPATH": str(Path(build.__file__).parents[1])}
+    process = subprocess.Popen([sys.executable, "-c", INTERRUPTED_BUILD, str(work)], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not ((work / "child.pid").exists() and (work / "latexmk.pid").exists()):
+            assert time.monotonic() < deadline and process.poll() is None, process.stderr.read() if process.poll() is not None else ""
+            time.sleep(0.05)
+        time.sleep(0.2)  # the pid files are written; let the build sit in communicate()
+        pids = [int((work / name).read_text()) for name in ("latexmk.pid", "child.pid")]
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode != 0 and "KeyboardInterrupt" in stderr
+    deadline = time.monotonic() + 30
+    while not all(_gone(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert all(_gone(pid) for pid in pids), pids

@@ -20,6 +20,7 @@ from torch_tasks import chen_run, oymak_run, preset_of
 from numerics.store import CHECKPOINTS, HEADER_PREFIX, RUNS, CorruptEntryWarning, ResultStore, content_key
 from numerics.training import experiments, run_experiment, run_key
 from numerics.training import loop as training_loop
+from numerics.training.parallel import Workers
 
 
 class Interrupted(Exception):
@@ -194,9 +195,9 @@ def _count_groups(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     trained: list[list[str]] = []
     original = experiments._train_group
 
-    def counting(specs, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
-        trained.append([run_key(spec) for spec in specs])
-        return original(specs, *args, **kwargs)
+    def counting(job, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        trained.append(job.keys)
+        return original(job, *args, **kwargs)
 
     monkeypatch.setattr(experiments, "_train_group", counting)
     return trained
@@ -296,4 +297,4 @@ def test_groups_can_run_on_a_joblib_backend(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_groups_can_run_in_joblib_worker_processes(tmp_path: Path) -> None:
-    _parallel_equals_sequential(tmp_path, n_jobs=2)
+    _parallel_equals_sequential(tmp_path, workers=Workers(jobs=2))

@@ -19,7 +19,6 @@ second engine can borrow it at an exact tie.
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Callable, Sequence
 
 import sympy
@@ -53,6 +52,13 @@ Closure = Callable[[Sequence[Number], Decisions], object]
 
 #: largest exact power computed with rationals, in bits of the result
 EXACT_POWER_BITS = 1 << 16
+#: an exact rational whose numerator and denominator together exceed this many bits is
+#: replaced by its ball: exact arithmetic stays bounded in time and memory however many
+#: terms a sum or product has
+MAX_EXACT_BITS = 1 << 17
+#: largest binomial coefficient computed exactly, in bits (larger ones are balls: a sum of
+#: thousands of exact binomials of thousands of digits each would cost minutes)
+EXACT_BINOMIAL_BITS = 1 << 12
 
 
 class Undecided(Exception):
@@ -75,8 +81,36 @@ def as_ball(x: Number) -> arb:
 
 def _checked(x: arb, what: str) -> arb:
     if not x.is_finite():
-        raise NonFinite(f"{what} is not finite")
+        raise NonFinite(f"{what} is not finite (a pole, or a magnitude beyond the range of ball arithmetic, about 10^(10^19000))")
     return x
+
+
+def bounded(x: Number) -> Number:
+    """``x``, or its ball at the working precision once an exact rational outgrows ``MAX_EXACT_BITS``."""
+    if type(x) is fmpq and x.height_bits() > MAX_EXACT_BITS:
+        return arb(x)
+    return x
+
+
+def _add(x: Number, y: Number) -> Number:
+    return bounded(x + y)
+
+
+def _multiply(x: Number, y: Number) -> Number:
+    return bounded(x * y)
+
+
+def binomial(n: Number, k: Number) -> Number:
+    """``binomial(n, k)`` for integers ``n >= 0``: exact while the result has at most
+    ``EXACT_BINOMIAL_BITS`` bits, a ball otherwise."""
+    if not (isinstance(n, fmpq) and isinstance(k, fmpq) and n.q == 1 and k.q == 1 and n >= 0):
+        raise TypeError("binomial coefficients need integer arguments n >= 0")
+    if k < 0 or k > n:
+        return fmpq(0)
+    smaller = int(min(k, n - k).p)
+    if smaller * fmpz(n.p).bit_length() <= EXACT_BINOMIAL_BITS:
+        return fmpq(math.comb(int(n.p), smaller))
+    return _checked(arb(n).bin(smaller), "a binomial coefficient")
 
 
 def _exact_root(q: fmpq, degree: int) -> fmpq | None:
@@ -283,20 +317,12 @@ class _Compiler:
         return evaluate
 
     # python-flint's own operators keep fmpq + fmpq exact and turn any mix with a ball
-    # into a ball, which is exactly the rule; inlining them avoids a call per node
+    # into a ball, which is exactly the rule; ``bounded`` caps the size of exact results
     def _Add(self, node: sympy.Add) -> Closure:
-        parts = self._args(node)
-        if len(parts) == 2:
-            first, second = parts
-            return lambda values, state: first(values, state) + second(values, state)
-        return self._fold(node, operator.add)
+        return self._fold(node, _add)
 
     def _Mul(self, node: sympy.Mul) -> Closure:
-        parts = self._args(node)
-        if len(parts) == 2:
-            first, second = parts
-            return lambda values, state: first(values, state) * second(values, state)
-        return self._fold(node, operator.mul)
+        return self._fold(node, _multiply)
 
     def _Pow(self, node: sympy.Pow) -> Closure:
         base, exponent = self._args(node)
@@ -330,14 +356,7 @@ class _Compiler:
 
     def _binomial(self, node: sympy.Basic) -> Closure:
         top, bottom = self._args(node)
-
-        def evaluate(values, state):
-            n, k = top(values, state), bottom(values, state)
-            if not (isinstance(n, fmpq) and isinstance(k, fmpq) and n.q == 1 and k.q == 1):
-                raise TypeError("binomial coefficients need integer arguments")
-            return fmpq(math.comb(int(n.p), int(k.p)))
-
-        return evaluate
+        return lambda values, state: binomial(top(values, state), bottom(values, state))
 
     def _rounding(self, node: sympy.Basic, ceiling: bool) -> Closure:
         (arg,) = self._args(node)

@@ -13,16 +13,19 @@ the value and the violated condition.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 
 import sympy
+from flint import fmpz
 
 from derivations import registry
-from derivations.structure import unroll
+from derivations.structure import ExpansionLimit, unroll
 from derivations.statement import INDEX, Form, Hypothesis, Parameter, Statement
+from numerics.evaluation.digits import short_decimal
 
 Scalar = Fraction
 Value = Fraction | tuple[Fraction, ...]
@@ -33,37 +36,98 @@ class ParameterError(ValueError):
 
 
 # ------------------------------------------------------------------------ parsing
+#: a parameter's exact value p/q must have |p| and q below 10**MAX_VALUE_DIGITS: the
+#: limit keeps parsing, exact arithmetic and exact decisions bounded in time and memory
+MAX_VALUE_DIGITS = 10_000
+_VALUE_LIMIT = 10**MAX_VALUE_DIGITS
+#: sums and products over sequences or ranges are unrolled into at most this many nodes
+MAX_EXPANDED_NODES = 200_000
+#: a number written as a decimal (``1.5e-3``) or a ratio (``1/3``)
+_NUMBER = re.compile(
+    r"(?P<sign>[-+]?)(?:(?P<num>\d+)\s*/\s*(?P<den>\d+)"
+    r"|(?=\.?\d)(?P<whole>\d*)(?:\.(?P<frac>\d*))?(?:[eE](?P<exp>[-+]?\d+))?)"
+)
+
+
+def _too_large(name: str, shown: str) -> ParameterError:
+    return ParameterError(f"{name}={shown}: too many digits; a value's numerator and denominator must stay below 10^{MAX_VALUE_DIGITS}")
+
+
+def _checked_size(name: str, value: Fraction) -> Fraction:
+    if abs(value.numerator) >= _VALUE_LIMIT or value.denominator >= _VALUE_LIMIT:
+        raise _too_large(name, short_decimal(value))
+    return value
+
+
+def _digits(text: str) -> int:
+    """The integer written with the decimal digits ``text`` (any length)."""
+    return int(fmpz(text)) if text else 0
+
+
+def _parse_text(name: str, raw: str) -> Fraction:
+    """Exact value of a decimal or ratio string; its size is checked before it is built."""
+    match = _NUMBER.fullmatch(raw.strip())
+    if match is None:
+        raise ParameterError(f"{name}={_clipped(raw)}: not a number (use e.g. 0.1, 1/3 or 1e-5)")
+    sign = -1 if match["sign"] == "-" else 1
+    if match["num"] is not None:
+        numerator, denominator = match["num"].lstrip("0"), match["den"].lstrip("0")
+        if not denominator:
+            raise ParameterError(f"{name}={_clipped(raw)}: division by zero")
+        if max(len(numerator), len(denominator)) > MAX_VALUE_DIGITS:
+            raise _too_large(name, _clipped(raw))
+        return _checked_size(name, Fraction(sign * _digits(numerator), _digits(denominator)))
+    digits = (match["whole"] + (match["frac"] or "")).lstrip("0")
+    if not digits:
+        return Fraction(0)
+    exponent_text = match["exp"] or "0"
+    if len(exponent_text.lstrip("+-0")) > len(str(2 * MAX_VALUE_DIGITS)):
+        raise _too_large(name, _clipped(raw))
+    scale = int(exponent_text) - len(match["frac"] or "")  # value = digits * 10**scale
+    if len(digits) + max(scale, 0) > MAX_VALUE_DIGITS + 1 or -scale > MAX_VALUE_DIGITS + 1:
+        raise _too_large(name, _clipped(raw))
+    value = Fraction(sign * _digits(digits) * 10 ** max(scale, 0), 10 ** max(-scale, 0))
+    return _checked_size(name, value)
+
+
+def _clipped(raw: str) -> str:
+    return repr(raw) if len(raw) <= 40 else repr(raw[:37] + "...")
+
+
 def to_fraction(name: str, raw: object) -> Fraction:
-    """Exact rational value of ``raw`` (str, int, float, Fraction, SymPy number)."""
+    """Exact rational value of ``raw`` (str, int, float, Fraction, SymPy number).
+
+    Numerators and denominators are limited to ``MAX_VALUE_DIGITS`` digits, whichever way
+    the value is written (``1e4400`` and 4401 written digits alike).
+    """
     if isinstance(raw, bool):
         raise ParameterError(f"{name}={raw!r}: expected a number, got a boolean")
     if isinstance(raw, Fraction):
-        return raw
+        return _checked_size(name, raw)
     if isinstance(raw, int):
-        return Fraction(raw)
+        return _checked_size(name, Fraction(raw))
     if isinstance(raw, float):
         if not math.isfinite(raw):
             raise ParameterError(f"{name}={raw!r}: must be a finite number")
         return Fraction(raw)
     if isinstance(raw, sympy.Rational):
-        return Fraction(int(raw.p), int(raw.q))
+        return _checked_size(name, Fraction(int(raw.p), int(raw.q)))
     if isinstance(raw, str):
-        text = raw.strip()
-        try:
-            return Fraction(text)
-        except (ValueError, ZeroDivisionError):
-            raise ParameterError(f"{name}={raw!r}: not a number (use e.g. 0.1, 1/3 or 1e-5)") from None
+        return _parse_text(name, raw)
     try:  # numpy scalars and other number types
         as_float = float(raw)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ParameterError(f"{name}={raw!r}: not a number") from None
+    except (TypeError, ValueError, OverflowError):
+        raise ParameterError(f"{name}: a {type(raw).__name__} is not a number") from None
     return to_fraction(name, as_float)
 
 
 def to_sequence(name: str, raw: object) -> tuple[Fraction, ...]:
     """A per-layer sequence from a list/tuple/array or a comma-separated string."""
     if isinstance(raw, str):
-        items: Sequence[object] = [part for part in raw.split(",") if part.strip()]
+        items: Sequence[object] = raw.split(",") if raw.strip() else []
+        for position, item in enumerate(items):
+            if not item.strip():
+                raise ParameterError(f"{name}={_clipped(raw)}: item {position + 1} of the comma-separated list is empty")
     elif isinstance(raw, (list, tuple)) or hasattr(raw, "tolist"):
         items = list(raw.tolist() if hasattr(raw, "tolist") else raw)  # type: ignore[union-attr]
     else:
@@ -87,6 +151,10 @@ class BoundPoint:
         """Values of the expanded expression's leaves, in :attr:`ExpandedForm.leaves` order."""
         values = self.values
         return [values[name] if offset is None else values[name][offset] for name, offset in self.expanded.leaf_offsets]  # type: ignore[index]
+
+    def describe(self) -> str:
+        """The parameter values for messages, e.g. ``m=100, p=1e-300, s=[1, 2]`` (any magnitude)."""
+        return ", ".join(f"{name}={_show_value(value)}" for name, value in self.values.items())
 
     def exact_substitution(self) -> dict[sympy.Basic, sympy.Rational]:
         """Leaf -> exact SymPy rational, for exact (slow) SymPy decisions."""
@@ -158,9 +226,9 @@ def bind(statement: Statement | str, params: Mapping[str, object], form: str | N
         if parameter.name in values:
             _check_domain(parameter, values[parameter.name])
     _check_lengths(statement, values)
-    _check_hypotheses(statement, plan, values)
     shape = tuple((name, int(values[name])) for name in sorted(plan.limit_names) if name in values)  # type: ignore[arg-type]
-    expanded = _expand(statement.id, chosen.name, shape)
+    expanded = _expanded(statement, chosen.name, shape)
+    _check_hypotheses(statement, plan, values)
     return BoundPoint(statement, chosen, values, expanded)
 
 
@@ -195,7 +263,7 @@ def _check_domain(parameter: Parameter, value: Value) -> None:
         violation = parameter.domain.violation(item)
         if violation:
             label = f"{parameter.name}[{position + parameter.start}]" if parameter.is_sequence else parameter.name
-            raise ParameterError(f"{label}={_show(item)}: must be {violation} ({parameter.describe()})")
+            raise ParameterError(f"{label}={short_decimal(item)}: must be {violation} ({parameter.describe()})")
 
 
 @lru_cache(maxsize=256)
@@ -217,7 +285,7 @@ def _check_lengths(statement: Statement, values: Mapping[str, Value]) -> None:
             expected = length(*(values[name] for name in names))
             got = len(values[parameter.name])  # type: ignore[arg-type]
             if got != expected:
-                raise ParameterError(f"{parameter.name}: has {got} entries but {parameter.length} = {expected} are required")
+                raise ParameterError(f"{parameter.name}: has {got} entries but {parameter.length} = {short_decimal(Fraction(expected))} are required")
 
 
 @lru_cache(maxsize=2048)
@@ -318,10 +386,27 @@ def _substitution(statement: Statement, values: Mapping[str, Value]) -> dict[sym
     return mapping
 
 
+def _expanded(statement: Statement, form_name: str, shape: tuple[tuple[str, int], ...]) -> ExpandedForm:
+    """The expanded form, or a :class:`ParameterError` naming the parameters that make it too large."""
+    try:
+        if any(value > MAX_EXPANDED_NODES for _, value in shape):
+            raise ExpansionLimit(f"the expansion exceeds {MAX_EXPANDED_NODES} nodes")
+        return _expand(statement.id, form_name, shape)
+    except ExpansionLimit:
+        sizes = ", ".join(f"{name}={short_decimal(Fraction(value))}" for name, value in shape)
+        others = [form.name for form in statement.forms if form.name != form_name and not _plan(statement.id, form.name).limit_names]
+        hint = f", or the form {statement.form_key}={others[0]}" if others else ""
+        raise ParameterError(
+            f"{statement.id}: {sizes} would expand the sums and products of form {form_name!r} past "
+            f"{MAX_EXPANDED_NODES} terms (the limit that keeps evaluation time and memory bounded); use smaller values{hint}"
+        ) from None
+
+
 @lru_cache(maxsize=512)
 def _expand(statement_id: str, form_name: str, shape: tuple[tuple[str, int], ...]) -> ExpandedForm:
     statement = registry.get(statement_id)
-    expr = unroll(statement.form(form_name).expr, {statement.parameter(name).symbol: sympy.Integer(value) for name, value in shape})
+    constants = {statement.parameter(name).symbol: sympy.Integer(value) for name, value in shape}
+    expr = unroll(statement.form(form_name).expr, constants, max_nodes=MAX_EXPANDED_NODES)
     leaves, keys, offsets = [], [], []
     by_symbol = {p.symbol: p for p in statement.parameters}
     for atom in sorted(expr.atoms(sympy.Symbol), key=str):
@@ -338,14 +423,7 @@ def _expand(statement_id: str, form_name: str, shape: tuple[tuple[str, int], ...
     return ExpandedForm(expr, tuple(leaves), tuple(keys), tuple(offsets))
 
 
-def _show(value: Fraction) -> str:
-    if value.denominator == 1:
-        return str(value.numerator)
-    as_float = float(value)
-    return repr(as_float) if Fraction(as_float) == value else f"{value} (~{as_float:.6g})"
-
-
 def _show_value(value: Value) -> str:
     if isinstance(value, tuple):
-        return "[" + ", ".join(_show(v) for v in value) + "]"
-    return _show(value)
+        return "[" + ", ".join(short_decimal(v) for v in value) + "]"
+    return short_decimal(value)

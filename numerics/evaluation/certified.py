@@ -4,8 +4,19 @@
 working precision a little above the requested digits, and doubles the precision until
 the enclosure's relative accuracy certifies them. Discrete decisions that stay
 undecided at high precision (a ceiling whose argument is exactly an integer reached
-through transcendental operations) are decided exactly by SymPy. If neither succeeds
-it fails loudly with :class:`CertificationError` rather than returning a guess.
+through transcendental operations) are decided exactly by SymPy, but only when every
+parameter value in the undecided node is small (at most ``EXACT_DECISION_BITS`` bits
+in numerator and denominator): SymPy's exact arithmetic on a value such as
+``p = 1e-300`` (a 997-bit denominator in a rational exponent) takes unbounded time and
+memory, while balls decide such a node at a working precision of about a thousand bits.
+If neither succeeds below ``MAX_PRECISION_BITS`` it fails loudly with
+:class:`CertificationError` rather than returning a guess.
+
+The working precision is at most ``MAX_PRECISION_BITS`` bits (about 19700 digits), which
+bounds the time and memory of every evaluation: a value of magnitude ``10^(10^k)`` is
+certified to ``dps`` digits while ``k + dps`` stays below about 19600; beyond, or at a
+pole, the evaluation fails with one clear error. A non-finite ball (Arb's range grows
+with the precision) is retried at higher precision like an inaccurate one.
 """
 
 from __future__ import annotations
@@ -22,9 +33,11 @@ from numerics.evaluation.ball import Decisions, NonFinite, Undecided, compile_ex
 from numerics.evaluation.binding import BoundPoint, ExpandedForm, ParameterError
 
 #: the precision loop gives up above this many bits
-MAX_PRECISION_BITS = 1 << 15
+MAX_PRECISION_BITS = 1 << 16
 #: doublings before an undecided node is handed to SymPy
 DOUBLINGS_BEFORE_EXACT = 2
+#: SymPy decides a node exactly only if its parameter values have at most this many bits
+EXACT_DECISION_BITS = 128
 
 
 class CertificationError(ArithmeticError):
@@ -96,10 +109,8 @@ def enclosures(points: Sequence[BoundPoint], dps: int) -> list[Enclosure]:
                 closure = closures[id(point.expanded)] = _compiled(point.expanded)
             try:
                 result = closure(leaves, state)
-            except Undecided:
+            except (Undecided, NonFinite):  # the precision loop decides, or fails with the reason
                 continue
-            except NonFinite as error:
-                raise ParameterError(f"{point.statement.id}: {error} at {dict(point.values)}") from None
             if isinstance(result, fmpq) or result.rel_accuracy_bits() >= goal or result.is_exact():
                 exact = result if isinstance(result, fmpq) else None
                 results[position] = Enclosure.from_ball(arb(result) if exact is not None else result, exact, start, state)
@@ -107,39 +118,64 @@ def enclosures(points: Sequence[BoundPoint], dps: int) -> list[Enclosure]:
 
 
 def _precision_loop(point: BoundPoint, goal: int, precision: int) -> Enclosure:
-    """Raise the precision until ``goal`` bits are certified; decide ties exactly."""
+    """Raise the precision until ``goal`` bits are certified; decide small ties exactly.
+
+    A non-finite ball is retried too: Arb's exponents reach about ``2^precision``, so
+    ``9^(10^300)`` overflows at 200 bits and is certified at 2000.
+    """
     closure = _compiled(point.expanded)
     leaves = [fmpq(v.numerator, v.denominator) for v in point.leaf_values()]
     state = Decisions()
     doublings = 1
+    undecided: dict[int, sympy.Basic] = {}
+    non_finite: NonFinite | None = None
     while precision <= MAX_PRECISION_BITS:
         state.new_pass()
+        undecided.clear()
+        non_finite = None
         with ctx.workprec(precision):
             try:
                 result = closure(leaves, state)
-            except Undecided as undecided:
-                if doublings >= DOUBLINGS_BEFORE_EXACT:
-                    state.forced[undecided.key] = _decide_exactly(undecided.node, point)
-                else:
-                    precision *= 2
-                    doublings += 1
-                continue
+            except Undecided as error:
+                undecided[error.key] = error.node
             except NonFinite as error:
-                raise ParameterError(f"{point.statement.id}: {error} at {dict(point.values)}") from None
-            if isinstance(result, fmpq):
-                return Enclosure.from_ball(arb(result), result, precision, state)
-            if result.rel_accuracy_bits() >= goal or result.is_exact():
-                return Enclosure.from_ball(result, None, precision, state)
-        if state.straddled and doublings >= DOUBLINGS_BEFORE_EXACT:
-            # an integer rounding of a tie keeps the result wide at any precision
-            for key, node in state.straddled.items():
+                non_finite = error
+            else:
+                if isinstance(result, fmpq):
+                    return Enclosure.from_ball(arb(result), result, precision, state)
+                if result.rel_accuracy_bits() >= goal or result.is_exact():
+                    return Enclosure.from_ball(result, None, precision, state)
+                # an integer rounding of a tie keeps the result wide at any precision
+                undecided.update(state.straddled)
+        decidable = {key: node for key, node in undecided.items() if _small(node, point)}
+        if decidable and doublings >= DOUBLINGS_BEFORE_EXACT:
+            for key, node in decidable.items():
                 state.forced[key] = _decide_exactly(node, point)
             continue
         precision *= 2
         doublings += 1
+    if non_finite is not None:
+        raise ParameterError(f"{point.statement.id}: {non_finite} at {point.describe()}")
+    pending = "; undecided: " + ", ".join(_clipped(node) for node in undecided.values()) if undecided else ""
     raise CertificationError(
-        f"{point.statement.id}: could not certify the requested digits below {MAX_PRECISION_BITS} bits of working precision"
+        f"{point.statement.id}: could not certify the requested digits below {MAX_PRECISION_BITS} bits of working precision "
+        f"at {point.describe()}{pending}"
     )
+
+
+def _small(node: sympy.Basic, point: BoundPoint) -> bool:
+    """Are the parameter values in ``node`` small enough for an exact SymPy decision?"""
+    values = point.exact_substitution()
+    for leaf in node.atoms(sympy.Symbol, sympy.Indexed):
+        value = values.get(leaf)
+        if value is not None and max(int(value.p).bit_length(), int(value.q).bit_length()) > EXACT_DECISION_BITS:
+            return False
+    return True
+
+
+def _clipped(node: sympy.Basic) -> str:
+    text = str(node)
+    return text if len(text) < 200 else f"{text[:200]}..."
 
 
 def _decide_exactly(node: sympy.Basic, point: BoundPoint) -> object:
@@ -148,5 +184,5 @@ def _decide_exactly(node: sympy.Basic, point: BoundPoint) -> object:
         return bool(value)
     if value.is_Integer:
         return fmpq(int(value))
-    shown = str(value) if value.is_Atom or len(str(node)) < 200 else f"{str(node)[:200]}..."
-    raise CertificationError(f"{point.statement.id}: cannot decide {shown} exactly at this point")
+    shown = _clipped(value) if value.is_Atom else _clipped(node)
+    raise CertificationError(f"{point.statement.id}: cannot decide {shown} exactly at {point.describe()}")

@@ -11,12 +11,16 @@ end or the ceiling of its upper end, which is correctly directed at any magnitud
 from __future__ import annotations
 
 import math
+import sys
 from fractions import Fraction
 
-from flint import arb, ctx, fmpq
+from flint import arb, ctx, fmpq, fmpz
 
 #: endpoints whose binary exponent exceeds this are rounded with balls, not fractions
 EXACT_LIMIT_BITS = 20000
+#: integers up to this many digits are shown exactly by :func:`short_decimal`
+SHORT_DIGITS = 20
+_FLOAT_MAX_FRACTION = Fraction(sys.float_info.max)
 
 
 def exact_fraction(x: arb) -> Fraction | None:
@@ -32,7 +36,7 @@ def _format(integer: int, exponent: int) -> str:
     sign = "-" if integer < 0 else ""
     text = str(abs(integer))
     mantissa = text[0] + ("." + text[1:] if len(text) > 1 else "")
-    return f"{sign}{mantissa}e{exponent:+d}"
+    return f"{sign}{mantissa}e{'-' if exponent < 0 else '+'}{integer_text(abs(exponent))}"
 
 
 def _fraction_decimal(q: Fraction, digits: int, upward: bool) -> str:
@@ -51,7 +55,8 @@ def _fraction_decimal(q: Fraction, digits: int, upward: bool) -> str:
 
 
 def _ball_decimal(x: arb, digits: int, upward: bool) -> str:
-    with ctx.workprec(4 * digits + 128):
+    # the decade of 10^(10^k) is a (k+1)-digit integer: the precision grows with its bits
+    with ctx.workprec(4 * digits + 128 + int(x.mid().man_exp()[1]).bit_length()):
         exponent = int(abs(x).log_base(10).mid().floor().unique_fmpz())
         for _ in range(4):  # the decade estimate may be off by one near a power of ten
             scaled = x * arb(10) ** (digits - 1 - exponent)
@@ -80,6 +85,32 @@ def directed_decimal(x: arb | fmpq | Fraction, digits: int, upward: bool) -> str
     if x == 0:
         return "0"
     return _fraction_decimal(x, digits, upward)
+
+
+def integer_text(value: int) -> str:
+    """The decimal digits of an integer of any size (``str`` refuses more than 4300 digits)."""
+    return str(fmpz(value))
+
+
+def short_decimal(value: Fraction) -> str:
+    """A short readable rendering of an exact rational of any size, for messages.
+
+    Exact when at most ``SHORT_DIGITS`` significant digits say it (``100``, ``0.1``,
+    ``1e-300``, ``1e+5000``); otherwise seven significant digits marked ``~`` as rounded
+    (``~3.333333e-1``, ``~1.000000e+5000``).
+    """
+    if value.denominator == 1 and abs(value.numerator) < 10**SHORT_DIGITS:
+        return str(value.numerator)
+    if value == 0:
+        return "0"
+    towards_zero = value < 0
+    for digits in range(1, SHORT_DIGITS + 1):
+        text = directed_decimal(value, digits, upward=towards_zero)
+        if Fraction(text) == value:
+            if abs(value) <= _FLOAT_MAX_FRACTION and Fraction(repr(float(text))) == value:
+                return repr(float(text))  # the same digits, without a needless exponent (0.1)
+            return text
+    return "~" + directed_decimal(value, 7, upward=towards_zero)
 
 
 def certified_digits(lower: arb, upper: arb, max_digits: int = 20) -> str:

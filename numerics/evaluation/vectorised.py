@@ -9,6 +9,8 @@ against (float64 relative accuracy, not certified).
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Mapping
 from functools import lru_cache
 
@@ -17,14 +19,22 @@ import sympy
 
 from derivations import registry
 from derivations.statement import INDEX, Statement
-from numerics.evaluation.binding import ExpandedForm, ParameterError, _expand, _plan
+from numerics.evaluation.binding import ExpandedForm, ParameterError, _expanded, _plan
+from numerics.evaluation.flattened import PRODUCT, SUM, long_operations_as_calls
 from numerics.evaluation.special import SPECIAL_FUNCTIONS
+
+
+_LONG_OPERATIONS = {SUM.__name__: lambda *terms: functools.reduce(operator.add, terms), PRODUCT.__name__: lambda *factors: functools.reduce(operator.mul, factors)}
 
 
 @lru_cache(maxsize=256)
 def _lambdified(expanded: ExpandedForm):
+    # plain symbols with reserved names as arguments: lambdify would re-name indexed
+    # leaves (sigma[1], ...) at a cost quadratic in their number
+    arguments = [sympy.Symbol(f"_rankbound_x{k}") for k in range(len(expanded.leaves))]
+    expr = long_operations_as_calls(expanded.expr.xreplace(dict(zip(expanded.leaves, arguments))))
     special = {name: function.numpy for name, function in SPECIAL_FUNCTIONS.items()}
-    return sympy.lambdify(list(expanded.leaves), expanded.expr, modules=[special, "numpy"])
+    return sympy.lambdify(arguments, expr, modules=[{**_LONG_OPERATIONS, **special}, "numpy"], dummify=False)
 
 
 def _check(statement: Statement, name: str, array: np.ndarray) -> None:
@@ -112,7 +122,7 @@ def evaluate_float(statement: Statement | str, params: Mapping[str, object], for
             raise ParameterError(f"{name}: fixes the number of terms, so it must be one integer, not a grid")
         shape.append((name, int(array)))
     _check_hypotheses(statement, plan, arrays)
-    expanded = _expand(statement.id, chosen.name, tuple(shape))
+    expanded = _expanded(statement, chosen.name, tuple(shape))
     arguments = []
     for name, index in expanded.leaf_keys:
         value = arrays[name]

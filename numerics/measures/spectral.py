@@ -24,6 +24,15 @@ a singular value that is zero in exact arithmetic comes out near 1e-16 sigma_1. 
 a value still adds (1e-16)^p to r_p (1e-4 at p = 1/4): quasi-norms of rank-deficient matrices
 carry that floor, and the numerical rank (with its recorded tolerance) is the robust count.
 
+Range: every matrix is first scaled by a power of two, ``A = 2^e A_s`` with the largest
+``|a_ij|`` of ``A_s`` in [1/2, 1) (:func:`binary_scaled`), and its singular values are computed
+from ``A_s``: nothing is squared or summed near the ends of the float64 range, so a finite
+matrix never yields inf or NaN for a quantity float64 can hold. Scale-free quantities (stable
+rank, rank proxies, effective rank, numerical rank) come from ``A_s`` alone; norms are
+``2^e`` times those of ``A_s``, and are inf only where the true value exceeds float64's range
+(about 1.8e308, e.g. the spectral norm of a matrix of entries 1e308). :class:`Spectrum` keeps
+``A_s``'s singular values and ``e`` apart, so callers can state such values exactly.
+
 Convention: the rank surrogates (stable rank, rank proxy, effective rank) of the zero matrix
 are 0, like its rank, so that no 0/0 ever occurs.
 """
@@ -44,6 +53,7 @@ __all__ = [
     "SPECTRUM_METHODS",
     "NumericalRank",
     "Spectrum",
+    "binary_scaled",
     "eckart_young_distance",
     "effective_rank",
     "numerical_rank",
@@ -59,10 +69,13 @@ FLOAT64_EPS = float(np.finfo(np.float64).eps)
 
 @dataclass(frozen=True)
 class Spectrum:
-    """Singular values of a matrix or a batch of matrices.
+    """Singular values of a matrix or a batch of matrices, as ``sigma = scaled * 2**exponent``.
 
     Attributes:
-        sigma: float64 array ``(..., k)``, each row sorted in decreasing order.
+        scaled: float64 array ``(..., k)``, each row sorted in decreasing order: the singular
+            values of the matrix divided by ``2**exponent`` (those of ``A_s``, see the module
+            docstring), so every row's largest value lies in about [1/2, sqrt(m n)].
+        exponent: integer array of the batch shape (0-d for one matrix): the power of two.
         shape: ``(m, n)`` of the matrices they belong to (sets numpy's default rank tolerance).
         eps: machine epsilon of the matrices' stored dtype (float64's when unknown).
         method: how sigma was obtained: ``"svd"`` (LAPACK, absolute error about eps * sigma_1),
@@ -71,7 +84,8 @@ class Spectrum:
             holds for every i (see :func:`spectrum`); None otherwise.
     """
 
-    sigma: np.ndarray
+    scaled: np.ndarray
+    exponent: np.ndarray
     shape: tuple[int, int]
     eps: float = FLOAT64_EPS
     method: str = "given"
@@ -89,12 +103,37 @@ class Spectrum:
         shape = (k, k) if shape is None else (int(shape[0]), int(shape[1]))
         if min(shape) != k:
             raise ValueError(f"shape: min(shape) must equal the number of singular values {k}, got {shape}")
-        return cls(np.flip(np.sort(values, axis=-1), axis=-1), shape, float(eps), "given")
+        scaled, exponent = binary_scaled(values[..., None, :])
+        return cls(np.flip(np.sort(scaled[..., 0, :], axis=-1), axis=-1), exponent, shape, float(eps), "given")
+
+    @property
+    def sigma(self) -> np.ndarray:
+        """The singular values, float64 ``(..., k)``; inf where one exceeds float64's range."""
+        return _unscaled(self.scaled, self.exponent[..., None])
 
     @property
     def top(self) -> np.ndarray:
-        """sigma_1, the spectral norm (batch shape)."""
-        return self.sigma[..., 0]
+        """sigma_1, the spectral norm (batch shape); inf beyond float64's range."""
+        return _unscaled(self.scaled[..., 0], self.exponent)
+
+
+def binary_scaled(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(A_s, e)`` with ``A = 2^e A_s`` for every matrix of ``A`` (``(..., m, n)``, finite float64).
+
+    ``e`` (integer array of the batch shape) puts the largest ``|a_ij|`` of each ``A_s`` in
+    [1/2, 1); ``e = 0`` for a zero matrix. Multiplying by a power of two is exact, except that
+    entries below ``2^-1022`` of ``2^e`` (about 1e-308 of the largest) become subnormal or zero
+    and are rounded: an absolute change of at most ``2^-1075`` per entry of ``A_s``, some 1e-323
+    of its spectral norm, which is >= 1/2.
+    """
+    _, exponent = np.frexp(np.max(np.abs(A), axis=(-2, -1)))
+    return np.ldexp(A, -exponent[..., None, None]), exponent.astype(np.int64)
+
+
+def _unscaled(values: np.ndarray, exponent: np.ndarray) -> np.ndarray:
+    """``values * 2**exponent``; inf past float64's range, as IEEE arithmetic rounds."""
+    with np.errstate(over="ignore"):
+        return np.ldexp(values, exponent)
 
 
 #: the ways :func:`spectrum` can compute singular values
@@ -118,6 +157,12 @@ def spectrum(A: Any, method: str = "svd") -> Spectrum:
             ``sigma_hat_i = 0``).
         ``"auto"``: ``"gram"`` when its recorded bound is at most :data:`GRAM_RELATIVE_ACCURACY`
             for every matrix, else ``"svd"``.
+
+    Both work on the scaled matrices ``A_s`` of :func:`binary_scaled`. The bound above holds for
+    them unchanged: ``delta >= 2 (m + n) eps / 4`` once the largest entry is at least 1/2, while
+    the absolute errors of scaling, underflow in the Gram product and the eigensolver's
+    underflow are all of order ``(m n) 2^-1074``, some 1e290 times smaller; relative errors do
+    not change under the exact rescaling by ``2^e``.
     """
     if isinstance(A, Spectrum):
         return A
@@ -128,11 +173,12 @@ def spectrum(A: Any, method: str = "svd") -> Spectrum:
     if 0 in matrix.shape[-2:]:
         raise ValueError(f"A: matrices must be non-empty, got shape {matrix.shape}")
     shape = (matrix.shape[-2], matrix.shape[-1])
+    scaled, exponent = binary_scaled(matrix)
     if method != "svd":
-        sigma, relative_error = _gram_singular_values(matrix)
+        sigma, relative_error = _gram_singular_values(scaled)
         if method == "gram" or relative_error <= GRAM_RELATIVE_ACCURACY:
-            return Spectrum(sigma, shape, eps, "gram", relative_error)
-    return Spectrum(np.linalg.svd(matrix, compute_uv=False), shape, eps, "svd")
+            return Spectrum(sigma, exponent, shape, eps, "gram", relative_error)
+    return Spectrum(np.linalg.svd(scaled, compute_uv=False), exponent, shape, eps, "svd")
 
 
 def _gram_singular_values(matrix: np.ndarray) -> tuple[np.ndarray, float]:
@@ -157,13 +203,20 @@ def schatten_quasinorm(A: Any, p: float) -> float | np.ndarray:
     """Schatten-p (quasi-)norm ``(sum sigma_i^p)^(1/p)``; ``p = inf`` gives sigma_1.
 
     Evaluated as ``sigma_1 * r_p^(1/p)`` so that no power of a large or small singular
-    value over- or underflows.
+    value over- or underflows; inf only where the norm itself exceeds float64's range.
     """
     s = spectrum(A)
     p = check_exponent(p)
     if math.isinf(p):
         return _out(s.top)
-    return _out(s.top * _ratio_power_sum(s, p) ** (1.0 / p))
+    ratio_sum = _ratio_power_sum(s, p)
+    with np.errstate(over="ignore"):
+        factor = ratio_sum ** (1.0 / p)
+        # past float64 (p near 0): r_p^(1/p) = 2^whole * 2^fraction, whole capped beyond any float64 exponent
+        log2_factor = np.log2(np.maximum(ratio_sum, 1.0)) / p  # r_p >= 1 unless A = 0
+        whole = np.where(np.isfinite(factor), 0.0, np.minimum(np.floor(log2_factor), 4096.0))
+        mantissa = np.where(np.isfinite(factor), factor, np.exp2(log2_factor - whole))
+        return _out(_unscaled(s.scaled[..., 0] * mantissa, s.exponent + whole.astype(np.int64)))
 
 
 def rank_proxy(A: Any, p: float) -> float | np.ndarray:
@@ -174,7 +227,8 @@ def rank_proxy(A: Any, p: float) -> float | np.ndarray:
     s = spectrum(A)
     p = check_exponent(p)
     if math.isinf(p):
-        return _out(np.where(s.top > 0, np.sum(s.sigma == s.top[..., None], axis=-1), 0).astype(np.float64))
+        top = s.scaled[..., :1]
+        return _out(np.where(top[..., 0] > 0, np.sum(s.scaled == top, axis=-1), 0).astype(np.float64))
     return _out(_ratio_power_sum(s, p))
 
 
@@ -189,8 +243,8 @@ def effective_rank(A: Any) -> float | np.ndarray:
     Equals k when the k nonzero singular values are equal; 0 for the zero matrix.
     """
     s = spectrum(A)
-    total = s.sigma.sum(axis=-1, keepdims=True)
-    q = np.divide(s.sigma, total, out=np.zeros_like(s.sigma), where=total > 0)
+    total = s.scaled.sum(axis=-1, keepdims=True)
+    q = np.divide(s.scaled, total, out=np.zeros_like(s.scaled), where=total > 0)
     log_q = np.log(q, out=np.zeros_like(q), where=q > 0)
     entropy = -np.sum(q * log_q, axis=-1)
     return _out(np.where(total[..., 0] > 0, np.exp(entropy), 0.0))
@@ -201,8 +255,10 @@ def eckart_young_distance(A: Any, r: int) -> float | np.ndarray:
     s = spectrum(A)
     if isinstance(r, bool) or int(r) != r or r < 0:
         raise ValueError(f"r: must be an integer >= 0, got {r!r}")
-    tail = s.sigma[..., int(r):]
-    return _out(np.sqrt(np.sum(tail * tail, axis=-1)))
+    tail = s.scaled[..., int(r):]
+    largest = np.max(tail, axis=-1, initial=0.0)  # the tail rescaled once more, so that no square underflows
+    ratio = np.divide(tail, largest[..., None], out=np.zeros_like(tail), where=largest[..., None] > 0)
+    return _out(_unscaled(largest * np.sqrt(np.sum(ratio * ratio, axis=-1)), s.exponent))
 
 
 @dataclass(frozen=True)
@@ -236,8 +292,9 @@ def numerical_rank(A: Any, rtol: float | None = None, atol: float | None = None)
         rtol_value = 0.0 if rtol is None else check_nonnegative(rtol, "rtol")
         atol_value = 0.0 if atol is None else check_nonnegative(atol, "atol")
         rule = f"user: rtol = {rtol_value:.6g}, atol = {atol_value:.6g}"
-    tolerance = np.maximum(atol_value, rtol_value * s.top)
-    rank = np.sum(s.sigma > tolerance[..., None], axis=-1)
+    relative = rtol_value * s.scaled[..., 0]  # counted on the scaled values, reported unscaled
+    rank = np.sum(s.scaled > np.maximum(_unscaled(atol_value, -s.exponent), relative)[..., None], axis=-1)
+    tolerance = np.maximum(atol_value, _unscaled(relative, s.exponent))
     if rank.ndim == 0:
         return NumericalRank(int(rank), float(tolerance), rtol_value, atol_value, rule)
     return NumericalRank(rank, tolerance, rtol_value, atol_value, rule)
@@ -245,8 +302,8 @@ def numerical_rank(A: Any, rtol: float | None = None, atol: float | None = None)
 
 def _ratio_power_sum(s: Spectrum, p: float) -> np.ndarray:
     """``sum_i (sigma_i / sigma_1)^p``, 0 where sigma_1 = 0."""
-    top = s.top[..., None]
-    ratio = np.divide(s.sigma, top, out=np.zeros_like(s.sigma), where=top > 0)
+    top = s.scaled[..., :1]
+    ratio = np.divide(s.scaled, top, out=np.zeros_like(s.scaled), where=top > 0)
     return np.sum(ratio**p, axis=-1)
 
 

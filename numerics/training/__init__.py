@@ -2,6 +2,8 @@
 
 * :func:`run_experiment` / :func:`run_preset`: the trained runs (:class:`RunResult`) of a preset's
   experiments, reusing finished runs of the store and resuming interrupted groups;
+* :class:`~numerics.training.parallel.Workers`: where the groups train (this process, local
+  processes, or a Dask cluster);
 * :func:`load_preset`: the shipped ``quick`` / ``paper`` presets or a user TOML file;
 * run specs :class:`ChenRun`, :class:`LedentRun`, :class:`OymakRun` (one trained model each);
 * trainers: :class:`~numerics.training.two_layer.TwoLayerSGD` (Chen et al. Eq. 9, closed

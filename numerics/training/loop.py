@@ -14,8 +14,14 @@ one optimisation step on a batch (see :class:`BatchedTrainable`); this module dr
 * History: every epoch the mean of the batch losses (data term, weights before each update)
   and the learning rate; every ``eval_every`` epochs, at epoch 0 (the initialisation) and at the
   last epoch, the trainable's metrics on the training and test sets.
-* Divergence: a model whose epoch loss or metrics are not finite is stopped and marked
-  ``diverged`` (checked once per epoch); the others go on.
+* Divergence: a model is stopped and marked ``diverged`` (the others go on) when its epoch
+  loss is not finite (checked every epoch), or, at every evaluation, when a metric is not
+  finite or a weight is not finite or exceeds :data:`DIVERGENCE_WEIGHT_LIMIT` = 1e12 in
+  magnitude. Weights blow up without a non-finite loss when the step is far too large (a
+  saturated or dead ReLU network keeps a finite loss while its weights reach 1e22); the
+  models of this suite start at weights of order 1/sqrt(fan-in) and stay within a few
+  orders of magnitude of it, and at 1e12 squares (1e24) and products of a few layers approach
+  float32's overflow at 3.4e38, so nothing measured on such a network is meaningful.
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ from torch import Tensor
 
 #: stream id mixed into a run's seed for its batch order (initial weights use INIT_STREAM = 0)
 BATCH_STREAM = 1
+#: a model with a weight of larger magnitude (or a non-finite one) has diverged (module docstring)
+DIVERGENCE_WEIGHT_LIMIT = 1e12
 
 
 class BatchedTrainable(Protocol):
@@ -121,7 +129,8 @@ def _history_arrays(history: dict[str, list[float]]) -> dict[str, np.ndarray]:
 
 
 def _evaluate(trainable: BatchedTrainable, state: LoopState) -> np.ndarray:
-    """Record the metrics of every active model; return which of them are all finite."""
+    """Record the metrics of every active model; return which of them have finite metrics and
+    weights within :data:`DIVERGENCE_WEIGHT_LIMIT`."""
     metrics = {
         f"{part}_{name}": values.detach().cpu().double().numpy()
         for part, named in trainable.evaluate().items()
@@ -129,7 +138,16 @@ def _evaluate(trainable: BatchedTrainable, state: LoopState) -> np.ndarray:
     }
     for position, model in enumerate(state.active):
         state.record(model, {"eval_epoch": state.epoch, **{key: float(v[position]) for key, v in metrics.items()}})
-    return np.logical_and.reduce([np.isfinite(v) for v in metrics.values()])
+    return np.logical_and.reduce([np.isfinite(v) for v in metrics.values()] + [_weights_within_limit(trainable)])
+
+
+def _weights_within_limit(trainable: BatchedTrainable) -> np.ndarray:
+    """Per active model: every weight is finite and at most :data:`DIVERGENCE_WEIGHT_LIMIT` in magnitude."""
+    within = [
+        np.all(np.abs(array.reshape(len(array), -1)) <= DIVERGENCE_WEIGHT_LIMIT, axis=1)  # NaN compares False
+        for array in trainable.state().values()
+    ]
+    return np.logical_and.reduce(within)
 
 
 def _stop(trainable: BatchedTrainable, state: LoopState, finite: np.ndarray) -> None:

@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from numerics.measures.analyze import DEFAULT_EXPONENTS, Analysis, analyze
+from numerics.measures.analyze import DEFAULT_EXPONENTS, DEFAULT_MEMORY_LIMIT_GIB, Analysis, analyze
 
 
 @click.command("analyze")
@@ -31,9 +31,21 @@ from numerics.measures.analyze import DEFAULT_EXPONENTS, Analysis, analyze
     show_default=True,
     help="Singular values by 'svd' (LAPACK), 'gram' (Gram eigenvalues) or 'auto' (Gram where accurate to 1e-6).",
 )
-@click.option("--json", "as_json", is_flag=True, help='Print {"layers": [...], "skipped": [...]} as JSON.')
+@click.option(
+    "--memory-limit",
+    default=str(DEFAULT_MEMORY_LIMIT_GIB),
+    show_default=True,
+    metavar="GIB",
+    help="Skip matrices whose analysis needs more than this many GiB (8 (3 m n + 2 min(m, n)^2) bytes).",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help='Print {"layers": [...], "skipped": [...]} as strict JSON (values beyond float64\'s range as decimal strings).',
+)
 def analyze_command(
-    checkpoint: str, exponents: str, rtol: str | None, atol: str | None, method: str, as_json: bool
+    checkpoint: str, exponents: str, rtol: str | None, atol: str | None, method: str, memory_limit: str, as_json: bool
 ) -> None:
     """Analyse CHECKPOINT: a state_dict file (torch.save(model.state_dict(), path)) or a TorchScript archive.
 
@@ -47,14 +59,21 @@ def analyze_command(
     rank proxies. Tensors that are not analysed are listed with the reason.
     """
     try:
-        result = analyze(checkpoint, exponents, _tolerance(rtol, "rtol"), _tolerance(atol, "atol"), method)
+        result = analyze(
+            checkpoint,
+            exponents,
+            _number(rtol, "rtol"),
+            _number(atol, "atol"),
+            method,
+            memory_limit_gib=_number(memory_limit, "memory-limit"),
+        )
     except ValueError as error:
         click.echo(f"rankbound analyze: error: {error}", err=True)
         sys.exit(2)
-    click.echo(json.dumps(result.to_dict(), indent=2) if as_json else _table(result))
+    click.echo(json.dumps(result.to_dict(), indent=2, allow_nan=False) if as_json else _table(result))
 
 
-def _tolerance(text: str | None, name: str) -> float | None:
+def _number(text: str | None, name: str) -> float | None:
     if text is None:
         return None
     try:
@@ -71,6 +90,9 @@ def _table(result: Analysis) -> str:
         frame["shape"] = frame["shape"].map(lambda shape: "x".join(map(str, shape)))
         frame["reshape"] = frame["reshape"].map(lambda note: "(out, in*k...)" if isinstance(note, str) else "")
         shown = frame.drop(columns=["matrix_shape", "rank_rule", "singular_value_relative_error"])
+        # values beyond float64's range are strings: such columns mix both, so format them cell by cell
+        for column in shown.columns[shown.dtypes == object]:
+            shown[column] = shown[column].map(lambda value: f"{value:.6g}" if isinstance(value, float) else value)
         lines.append(shown.to_string(index=False, float_format=lambda value: f"{value:.6g}"))
         rule = result.layers[0].rank_rule
         if rule.startswith("numpy default"):

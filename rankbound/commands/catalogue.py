@@ -106,7 +106,8 @@ def eval_command(statement_id: str, assignments: tuple[str, ...], dps: int, as_j
     with its form key, e.g. variant=2B+1 (see `rankbound show ID`).
     """
     from derivations import get
-    from numerics.evaluation import CertificationError, EngineDisagreement, evaluate
+    from numerics.evaluation import evaluate
+    from numerics.evaluation.evaluate import AGREES
     from numerics.evaluation.vacuity import vacuity
 
     with user_errors():
@@ -121,6 +122,8 @@ def eval_command(statement_id: str, assignments: tuple[str, ...], dps: int, as_j
     click.echo(f"{statement.id} [{result.point.form.name}]  [{statement.tag_of(result.point.form.name)}]")
     click.echo(f"  value     {result.value}")
     click.echo(f"  enclosure [{result.lower}, {result.upper}]  (certified to {dps} digits)")
+    if result.cross_check != AGREES:
+        click.echo(f"  {result.cross_check}; the value is the enclosure's midpoint")
     if vacuous:
         click.echo(f"  vacuous: exceeds the trivial range ({statement.trivial_above})")
 

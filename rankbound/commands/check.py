@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from rankbound.commands.errors import InputError
+from rankbound.commands.workers import training_options, worker_options
 
 VERDICT_ORDER = ("violated", "inconclusive", "vacuous", "holds")
 
@@ -30,6 +31,7 @@ def _format_table(records) -> str:
 
 
 @click.command("check")
+@worker_options
 @click.option("--preset", default="quick", show_default=True, metavar="quick|paper|FILE", help="Preset whose trained runs the checks use.")
 @click.option("--only", "only", multiple=True, metavar="ID", help="Only the checks of this statement id or check name (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of verdict records.")
@@ -50,7 +52,7 @@ def check_command(preset: str, only: tuple[str, ...], as_json: bool, store: Path
 
     load_profile()
     try:
-        context = CheckContext.from_preset(preset, store=store, data_dir=data_dir, download=download, device=device, progress=not as_json)
+        context = CheckContext.from_preset(preset, store=store, data_dir=data_dir, download=download, device=device, **training_options(), progress=not as_json)
     except (ValueError, FileNotFoundError) as error:
         raise InputError(str(error)) from None
     try:
