@@ -26,6 +26,7 @@ MODULES = (
     "checks.jacobian",
     "checks.generalization",
     "checks.experiments",
+    "checks.compression",
 )
 
 

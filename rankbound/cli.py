@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "check": "rankbound.commands.check:check_command",
     "report": "rankbound.commands.report:report_command",
     "reproduce": "rankbound.commands.reproduce:reproduce_command",
+    "bound": "rankbound.commands.bound:bound_group",
 }
 
 

@@ -26,6 +26,7 @@ from derivations.latex import statement_latex
 from numerics import golden
 from numerics.evaluation import evaluate
 from numerics.evaluation.vacuity import vacuity
+from reports.compression import compression_entries
 from reports.experiment_figures import bound_figures, chen_figures, oymak_figures
 from reports.model import ClaimRow, ExampleValue, Figure, Provenance, ReportData, StatementEntry, VerdictRow
 
@@ -207,4 +208,5 @@ def assemble(
         figures=figures,
         claims=claim_rows(report, context),
         notes=notes(report, context),
+        compression=compression_entries(report.records),
     )

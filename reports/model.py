@@ -160,6 +160,31 @@ class ClaimRow:
 
 
 @dataclass(frozen=True)
+class CompressionEntry:
+    """A certified compression bound as the report shows it (all plain text)."""
+
+    preset: str
+    statement: str  #: statement id of the bound
+    bound: str  #: the bound's certified digits
+    enclosure: str  #: "[lower, upper]"
+    delta: str
+    n: str
+    errors: str
+    train_error: str
+    test_error: str
+    verdict: str  #: of the check: holds / violated / vacuous / inconclusive
+    reason: str
+    network: str  #: the architecture in words
+    bits: str
+    parts: tuple[tuple[str, str], ...]  #: (part, bits) in message order
+    comparison: str  #: published bounds of the kind, with their sources
+
+    def __post_init__(self) -> None:
+        _require(self.verdict, VERDICTS, "verdict")
+        object.__setattr__(self, "parts", tuple((name, bits) for name, bits in self.parts))
+
+
+@dataclass(frozen=True)
 class ReportData:
     """Everything a report shows."""
 
@@ -171,9 +196,10 @@ class ReportData:
     figures: tuple[Figure, ...] = ()
     claims: tuple[ClaimRow, ...] = ()
     notes: tuple[str, ...] = ()  #: plain-text paragraphs (what is vacuous and why, ...)
+    compression: tuple[CompressionEntry, ...] = ()
 
     def __post_init__(self) -> None:
-        _freeze(self, "statements", "verdicts", "figures", "claims", "notes")
+        _freeze(self, "statements", "verdicts", "figures", "claims", "notes", "compression")
         for what, names in (("statement id", [s.id for s in self.statements]), ("figure name", [f.name for f in self.figures])):
             repeated = sorted({name for name in names if names.count(name) > 1})
             if repeated:

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from checks import experiments as chen_claims
+from checks import compression as compression_check
 from checks import jacobian, lowrank
 from checks.context import CheckContext
 from checks.generalization import check_chen, check_deep, deep_records, side_by_side
@@ -410,6 +411,12 @@ def _write(reproduction: Reproduction, folder: Path) -> None:
     (folder / "summary.md").write_text(_markdown(reproduction, [f.name for f in reproduction.figures], previews))
 
 
+def compression(context: CheckContext, directory: Path) -> Reproduction:
+    from reports.compression import compression_reproduction  # imports this module
+
+    return compression_reproduction(context)
+
+
 # reproduction -> (the experiments it reads, its builder)
 BUILDERS: dict[str, tuple[tuple[str, ...], Callable[[CheckContext, Path], Reproduction]]] = {
     "chen_california": (("chen_california",), lambda context, directory: chen(context, "chen_california", directory)),
@@ -425,6 +432,12 @@ BUILDERS: dict[str, tuple[tuple[str, ...], Callable[[CheckContext, Path], Reprod
     "oymak": (("oymak",), oymak),
     "ledent": (("ledent",), ledent),
     "generalization": (("generalization_chen", "generalization_deep"), generalization),
+    "compression": ((), compression),
+}
+#: reproductions built without --only only when the preset warrants them (the compression
+#: reproduction of a test preset would be the small ``ci`` network, nine times over)
+WANTED: dict[str, Callable[[CheckContext], bool]] = {
+    "compression": lambda context: compression_check.compression_preset(context) != compression_check.SMALL_PRESET,
 }
 
 
@@ -440,6 +453,8 @@ def reproduce(context: CheckContext, out_dir: Path, only: Sequence[str] = ()) ->
     written = []
     for name, (experiments, build) in BUILDERS.items():
         if (only and name not in only) or not all(context.has_experiment(e) for e in experiments):
+            continue
+        if not only and not WANTED.get(name, lambda context: True)(context):
             continue
         out_dir.mkdir(parents=True, exist_ok=True)
         target = out_dir / name

@@ -82,3 +82,38 @@ def thm2_6(B, eps, mu):
 def thm2_6_wrong_constant(B, eps, mu):
     """Bug: (2B - 1) eps / mu is Proposition P1's constant, not Theorem 2.6's."""
     return (2 * B - 1) * eps / mu
+
+
+def _binary_kl(q, p):
+    first = q * math.log(q / p) if q > 0 else 0.0
+    second = (1 - q) * math.log((1 - q) / (1 - p)) if q < 1 else 0.0
+    return first + second
+
+
+def _kl_inverse_by_bisection(q, c, tolerance, return_midpoint):
+    """sup{p in [q, 1] : kl(q || p) <= c} by bisection on [q, 1] down to ``tolerance``."""
+    if q >= 1 or c <= 0:
+        return q if c <= 0 else 1.0
+    low, high = q, 1.0
+    while high - low > tolerance:
+        middle = (low + high) / 2
+        if middle in (low, high):
+            break
+        if _binary_kl(q, middle) > c:
+            high = middle
+        else:
+            low = middle
+    return (low + high) / 2 if return_midpoint else high
+
+
+def occam_kl(n, errors, bits, delta):
+    """langford2005.occam_kl, float64: bisection to the float resolution, returning the upper end."""
+    c = (bits * math.log(2) + math.log(1 / delta)) / n
+    return _kl_inverse_by_bisection(errors / n, c, 0.0, return_midpoint=False)
+
+
+def occam_kl_midpoint(n, errors, bits, delta):
+    """Bug: bisection to a tolerance of 1e-6, returning the midpoint of the final bracket, as
+    published PAC-Bayes code does; the midpoint may lie below the root, and then is no bound."""
+    c = (bits * math.log(2) + math.log(1 / delta)) / n
+    return _kl_inverse_by_bisection(errors / n, c, 1e-6, return_midpoint=True)

@@ -49,6 +49,7 @@ CATALOGUE: dict[str, tuple[str, ...]] = {
     "oymak2019.thm2_3": (),
     "oymak2019.thm2_5": (),
     "oymak2019.full_rank": (),
+    "langford2005.occam_kl": ("n", "errors", "bits", "delta"),
 }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from derivations.catalogue import covering, deep_networks, jacobian, lowrank_sgd, pseudodimension, schatten
+from derivations.catalogue import covering, deep_networks, jacobian, lowrank_sgd, occam, pseudodimension, schatten
 from derivations.statement import Statement
 
 #: every declared statement, in catalogue order
@@ -13,4 +13,5 @@ ALL: tuple[Statement, ...] = (
     *pseudodimension.STATEMENTS,
     *lowrank_sgd.STATEMENTS,
     *jacobian.STATEMENTS,
+    *occam.STATEMENTS,
 )

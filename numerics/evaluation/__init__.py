@@ -8,6 +8,7 @@ from __future__ import annotations
 from numerics.evaluation.binding import ParameterError, bind
 from numerics.evaluation.certified import CertificationError, Enclosure, enclosure, enclosures
 from numerics.evaluation.evaluate import EngineDisagreement, Evaluation, evaluate
+from numerics.evaluation.special import KlInverse, kl_inverse
 from numerics.evaluation.vectorised import evaluate_float
 
 __all__ = [
@@ -15,10 +16,12 @@ __all__ = [
     "Enclosure",
     "EngineDisagreement",
     "Evaluation",
+    "KlInverse",
     "ParameterError",
     "bind",
     "enclosure",
     "enclosures",
     "evaluate",
     "evaluate_float",
+    "kl_inverse",
 ]

@@ -24,6 +24,8 @@ from collections.abc import Callable, Sequence
 import sympy
 from flint import arb, ctx, fmpq, fmpz
 
+from numerics.evaluation.special import SPECIAL_FUNCTIONS
+
 Number = fmpq | arb
 
 
@@ -287,6 +289,9 @@ class _Compiler:
             return lambda values, state: truth
         if node.is_Float:
             raise TypeError(f"floating-point literal {node} in a statement: declare exact rationals")
+        special = SPECIAL_FUNCTIONS.get(type(node).__name__)
+        if special is not None:
+            return self._special(node, special.ball)
         handler = getattr(self, f"_{type(node).__name__}", None)
         if handler is None:
             if isinstance(node, sympy.Function) and type(node).__name__ == "binomial":
@@ -336,6 +341,18 @@ class _Compiler:
     def _Abs(self, node: sympy.Abs) -> Closure:
         (arg,) = self._args(node)
         return lambda values, state: abs(arg(values, state))
+
+    def _special(self, node: sympy.Basic, function: Callable[..., arb]) -> Closure:
+        """A function of :mod:`numerics.evaluation.special`; its domain errors become :class:`NonFinite`."""
+        parts = self._args(node)
+
+        def evaluate(values, state):
+            try:
+                return function(*(part(values, state) for part in parts))
+            except ValueError as error:
+                raise NonFinite(str(error)) from None
+
+        return evaluate
 
     def _binomial(self, node: sympy.Basic) -> Closure:
         top, bottom = self._args(node)

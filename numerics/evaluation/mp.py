@@ -16,6 +16,7 @@ node (see :class:`~numerics.evaluation.ball.Decisions`); without one it raises
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -29,6 +30,7 @@ from flint import arb, ctx, fmpz
 
 from numerics.evaluation.binding import BoundPoint, ExpandedForm
 from numerics.evaluation.flattened import PRODUCT, SUM, long_operations_as_calls
+from numerics.evaluation.special import SPECIAL_FUNCTIONS
 
 _CONTEXT = mpmath.MPContext()
 _LOCK = threading.Lock()
@@ -95,6 +97,7 @@ def _translate(expanded: ExpandedForm) -> _Translated:
     namespace: dict[str, object] = {name: getattr(_CONTEXT, name) for name in _NAMES}
     namespace.update(_rankbound_ceiling=_active_ceiling, _rankbound_floor=_active_floor, _rankbound_holds=_active_holds)
     namespace.update({SUM.__name__: _sum, PRODUCT.__name__: _product, _POWER.__name__: _power, "binomial": _binomial})
+    namespace.update({name: functools.partial(special.mp, _CONTEXT) for name, special in SPECIAL_FUNCTIONS.items()})
     # plain symbols with reserved names: lambdify uses them as they are (re-naming many
     # Dummy arguments costs time quadratic in their number)
     function = sympy.lambdify(arguments, expr, modules=[namespace, "mpmath"], dummify=False)

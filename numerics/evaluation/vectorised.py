@@ -21,6 +21,7 @@ from derivations import registry
 from derivations.statement import INDEX, Statement
 from numerics.evaluation.binding import ExpandedForm, ParameterError, _expanded, _plan
 from numerics.evaluation.flattened import PRODUCT, SUM, long_operations_as_calls
+from numerics.evaluation.special import SPECIAL_FUNCTIONS
 
 
 _LONG_OPERATIONS = {SUM.__name__: lambda *terms: functools.reduce(operator.add, terms), PRODUCT.__name__: lambda *factors: functools.reduce(operator.mul, factors)}
@@ -32,7 +33,8 @@ def _lambdified(expanded: ExpandedForm):
     # leaves (sigma[1], ...) at a cost quadratic in their number
     arguments = [sympy.Symbol(f"_rankbound_x{k}") for k in range(len(expanded.leaves))]
     expr = long_operations_as_calls(expanded.expr.xreplace(dict(zip(expanded.leaves, arguments))))
-    return sympy.lambdify(arguments, expr, modules=[_LONG_OPERATIONS, "numpy"], dummify=False)
+    special = {name: function.numpy for name, function in SPECIAL_FUNCTIONS.items()}
+    return sympy.lambdify(arguments, expr, modules=[{**_LONG_OPERATIONS, **special}, "numpy"], dummify=False)
 
 
 def _check(statement: Statement, name: str, array: np.ndarray) -> None:

@@ -16,7 +16,7 @@ DEFAULT_PRESET = Path(__file__).resolve().parents[2] / "reports" / "reproduction
 @worker_options
 @click.option("--preset", default=str(DEFAULT_PRESET), show_default="reports/reproductions/cpu.toml", metavar="quick|paper|FILE", help="Preset of the experiments.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports/reproductions"), show_default=True)
-@click.option("--only", multiple=True, metavar="NAME", help="chen_california, chen_mnist, chen_mnist_lr1e-4, oymak, ledent or generalization (repeatable).")
+@click.option("--only", multiple=True, metavar="NAME", help="chen_california, chen_mnist, chen_mnist_lr1e-4, oymak, ledent, generalization or compression (repeatable).")
 @click.option("--store", type=click.Path(file_okay=False, path_type=Path), default=Path("results"), show_default=True, help="Results store (finished runs are reused).")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Offline data directory.")
 @click.option("--download", is_flag=True, help="Let scikit-learn / torchvision download missing data sets.")
